@@ -120,7 +120,8 @@ describe("writeNetrc", () => {
       writeNetrc({ home, host: "h", login: "bot", password: "" }),
     ];
 
-    const errors = await Promise.all(attempts.map((attempt) => attempt.catch((e: Error) => e)));
+    const errors = await Promise.all(attempts.map((attempt) => attempt.then(
+      () => new Error("written although it should have been refused"), (e: Error) => e)));
     expect(errors.map((e) => e instanceof NetrcError)).toEqual([true, true, true]);
     expect(errors[0]!.message).toMatch(/NUL character/);
     expect(errors[1]!.message).toMatch(/longer than 4095 bytes/);
