@@ -1,0 +1,1 @@
+"""Building blocks of the NYC Green Taxi pipeline: trip files, source, storage, statistics."""
