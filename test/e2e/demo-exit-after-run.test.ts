@@ -1,0 +1,80 @@
+/** `npm run demo -- --exit-after-run`, and the demo's answers to a command line it cannot run. */
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+
+import type { DemoSummary } from "../../stack/demo-report.js";
+import { repoRoot } from "../../stack/paths.js";
+import { freePort } from "../../stack/ports.js";
+import { leftoverProcesses, startDemo, stopDemo, tail, type DemoProcess }
+  from "./demo-process.js";
+
+const tlcDir = process.env.TLC_DATA_DIR ?? path.resolve(repoRoot, "..", "shared", "data", "tlc");
+const resultsDir = path.join(repoRoot, "test-results");
+
+describe("npm run demo -- --exit-after-run", () => {
+  const started: DemoProcess[] = [];
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "demo-exit-"));
+  const run = (args: string[], name: string) => {
+    const demo = startDemo([...args, "--state-dir", path.join(work, name)],
+      path.join(resultsDir, `demo-${name}.log`));
+    started.push(demo);
+    return demo;
+  };
+
+  afterEach(async () => {
+    for (const demo of started.splice(0)) await stopDemo(demo);
+  }, 60_000);
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it("stops the whole stack after a completed run and exits 0", async () => {
+    const summaryFile = path.join(work, "summary.json");
+    const demo = run(["--port", String(await freePort()), "--tlc-dir", tlcDir, "--quiet",
+      "--exit-after-run", "--summary-file", summaryFile], "exit-after-run");
+
+    expect(await demo.exited, tail(demo.output())).toBe(0);
+    const summary = JSON.parse(fs.readFileSync(summaryFile, "utf8")) as DemoSummary;
+    expect(summary.state).toBe("COMPLETED");
+    expect(demo.output()).toContain("stopped the Prefect server");
+    expect(demo.output()).not.toContain("[worker]");
+    expect(await leftoverProcesses(demo)).toEqual([]);
+  }, 600_000);
+
+  it("refuses a busy UI port, naming the port and the option to change it", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const demo = run(["--port", String(port), "--exit-after-run"], "busy-port");
+      expect(await demo.exited).toBe(1);
+      expect(demo.output()).toContain(`FAILED in the Prefect server: port ${port} on 127.0.0.1 ` +
+        "is already in use");
+      expect(demo.output()).toContain("--port");
+    } finally {
+      blocker.close();
+    }
+  }, 120_000);
+
+  it("refuses a --tlc-dir without TLC files before starting anything", async () => {
+    const empty = fs.mkdtempSync(path.join(work, "empty-"));
+    const demo = run(["--port", String(await freePort()), "--tlc-dir", empty], "empty-tlc");
+    expect(await demo.exited).toBe(1);
+    expect(demo.output()).toContain(`FAILED in the TLC file server: --tlc-dir ${empty} holds no`);
+    expect(demo.output()).not.toContain("starting the Prefect server");
+  }, 120_000);
+
+  it("lists its options with --help and rejects unknown ones with status 2", async () => {
+    const help = run(["--help"], "help");
+    expect(await help.exited).toBe(0);
+    for (const option of ["--port", "--database-url", "--tlc-dir", "--exit-after-run",
+      "--summary-file", "--state-dir", "--run-timeout", "--quiet"]) {
+      expect(help.output()).toContain(option);
+    }
+    const unknown = run(["--colour"], "unknown-option");
+    expect(await unknown.exited).toBe(2);
+    expect(unknown.output()).toContain("Unknown option '--colour'");
+  }, 60_000);
+});
