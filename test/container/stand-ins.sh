@@ -26,9 +26,12 @@ npm_version=11.21.2
 extra_cas=(/usr/local/share/ca-certificates/*.crt)
 [ -e "${extra_cas[0]}" ] || extra_cas=()
 
-# A change to an image's recipe gives it a new fingerprint, and only then is it rebuilt.
+# A change to an image's recipe gives it a new fingerprint, and only then is it rebuilt. Bump
+# debian_revision after changing how the Debian image is made below.
+debian_revision=1
+debian_packages=ca-certificates,git,python3,python3-venv,python3-pip,tini
 fingerprint() { cat "$@" | sha256sum | cut -c1-12; }
-debian_recipe=$(fingerprint "$here/stand-ins.sh" "${extra_cas[@]}")
+debian_recipe=$(echo "$debian_revision $debian_packages" | fingerprint - "${extra_cas[@]}")
 prefect_recipe=$(echo "$debian_recipe" \
   | fingerprint - "$here/prefect.Dockerfile" "$root/requirements/constraints.txt")
 node_recipe=$(echo "$debian_recipe" | fingerprint - "$here/node.Dockerfile")
@@ -56,9 +59,7 @@ else
   mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
   mirror=${mirror:-http://deb.debian.org/debian}
   say "debootstrap bookworm from $mirror"
-  debootstrap --variant=minbase \
-    --include=ca-certificates,git,python3,python3-venv,python3-pip,tini \
-    bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
+  debootstrap --variant=minbase --include="$debian_packages" bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
   rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/var/cache/apt/"*.bin
   changes=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
