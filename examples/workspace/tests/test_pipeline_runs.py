@@ -9,7 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
 
 from nyc_green_taxi_pipeline import ARTIFACT_KEY, OBJECT_PREFIX, nyc_green_taxi_pipeline
 from expected_statistics import expected_statistics
@@ -47,15 +51,18 @@ def test_default_run_uploads_both_months_and_reports_statistics_matching_the_loc
 
 
 def test_default_run_publishes_a_table_artifact_with_the_totals(bucket: str) -> None:
-    nyc_green_taxi_pipeline()
+    state = nyc_green_taxi_pipeline(return_state=True)
 
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY]))
+        [artifact] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=[ARTIFACT_KEY]),
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
+            )
         )
     # The API returns a table artifact's rows as a JSON document.
-    rows = {row["metric"]: row["value"] for row in json.loads(artifacts[-1].data)}
-    assert artifacts[-1].type == "table"
+    rows = {row["metric"]: row["value"] for row in json.loads(artifact.data)}
+    assert artifact.type == "table"
     assert rows["trips in total"] == "94,947"
     assert rows["trips in 2025-01"] == "48,326"
 

@@ -34,7 +34,9 @@ def published_size(url: str) -> int | None:
         with httpx.Client(timeout=TIMEOUT, follow_redirects=True) as client:
             response = client.head(url)
     except httpx.TransportError as error:
-        raise SourceUnavailableError(f"HEAD {url} failed: {error!r}. Retrying later.") from error
+        raise SourceUnavailableError(
+            f"HEAD {url} failed: {error!r}. Network trouble usually passes; the task retries it."
+        ) from error
 
     _raise_for_status(response, url)
     length = response.headers.get("content-length")
@@ -55,12 +57,13 @@ def download(url: str, destination: Path) -> int:
                         written += len(chunk)
     except httpx.TransportError as error:
         raise SourceUnavailableError(
-            f"GET {url} broke off after {written:,} bytes: {error!r}. Retrying later."
+            f"GET {url} broke off after {written:,} bytes: {error!r}. The task retries it."
         ) from error
 
     if expected and expected.isdigit() and int(expected) != written:
         raise SourceUnavailableError(
-            f"GET {url} announced {int(expected):,} bytes but delivered {written:,}."
+            f"GET {url} announced {int(expected):,} bytes but delivered {written:,}. "
+            "The task retries it."
         )
     ensure_parquet(destination, origin=url)
     return written
@@ -76,7 +79,10 @@ def _raise_for_status(response: httpx.Response, url: str) -> None:
             "New months usually appear about two months after they end; pick an earlier one."
         )
     if status >= 500 or status in TRANSIENT_STATUSES:
-        raise SourceUnavailableError(f"{url} answered HTTP {status}. Retrying later.")
+        raise SourceUnavailableError(
+            f"{url} answered HTTP {status}, a server-side failure that usually passes; "
+            "the task retries it."
+        )
     raise SourceRejectedError(
         f"{url} answered HTTP {status}. Check TLC_BASE_URL; the default is the TLC's own site."
     )

@@ -91,7 +91,7 @@ def _explain(error: BaseException, action: str) -> Exception:
             f"The bucket refused the {action} ({code}). Check R2_BUCKET exists and that "
             "R2_ACCESS_KEY / R2_SECRET_KEY belong to a token with read and write access to it."
         )
-    return StorageUnavailableError(f"The {action} failed: {error}. Retrying later.")
+    return StorageUnavailableError(f"The {action} failed: {error}. The task retries it.")
 
 
 def _error_code(error: BaseException) -> str:
