@@ -71,11 +71,36 @@ export function printObjects(where: string, objects: StoredObject[]): void {
   sayBlock(objects.map((o) => `${o.key}  ${o.size.toLocaleString("en-US")} bytes`));
 }
 
-/** Prints the last lines a failed run logged, so the cause is on the terminal. */
-export async function printLastLogs(api: PrefectApi, run: FlowRun, lines = 25): Promise<void> {
-  const logs = await api.lastLogsOf(run.id, lines);
-  say(`the last ${logs.length} log lines of flow run ${run.name}:`);
-  sayBlock(logs.flatMap((log) => `${log.timestamp}  ${log.message}`.split("\n")));
+const levels: Record<number, string> = { 10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR",
+  50: "CRITICAL" };
+
+/** Prints the end of what a failed run logged, so the cause is on the terminal. */
+export async function printLastLogs(api: PrefectApi, run: FlowRun, maxLines = 40): Promise<void> {
+  const logs = await settledLogs(api, run.id, 20);
+  const lines = logs.flatMap((log) => {
+    const head = `${log.timestamp.slice(11, 19)} ${levels[log.level] ?? log.level}`;
+    // A traceback's first and last lines (what was running, what was raised) tell the story.
+    const [first, ...rest] = log.message.trimEnd().split("\n");
+    return rest.length === 0 ? [`${head} ${first}`]
+      : [`${head} ${first}`, `  … ${rest.length - 1} traceback lines …`, `  ${rest.at(-1)!.trim()}`];
+  });
+  say(`the end of flow run ${run.name}'s log (all of it is on its page in the UI):`);
+  sayBlock(lines.slice(-maxLines));
+}
+
+/**
+ * The run's last log lines once they stop arriving: a flow run ships its logs in batches, so the
+ * final lines reach the server a moment after the final state does.
+ */
+async function settledLogs(api: PrefectApi, flowRunId: string, limit: number) {
+  let logs = await api.lastLogsOf(flowRunId, limit);
+  for (let polls = 0; polls < 10; polls += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const again = await api.lastLogsOf(flowRunId, limit);
+    if (again.at(-1)?.timestamp === logs.at(-1)?.timestamp) return again;
+    logs = again;
+  }
+  return logs;
 }
 
 /** Writes the summary atomically, so a reader polling for the file never sees half of it. */

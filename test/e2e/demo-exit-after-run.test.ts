@@ -43,6 +43,20 @@ describe("npm run demo -- --exit-after-run", () => {
     expect(await leftoverProcesses(demo)).toEqual([]);
   }, 600_000);
 
+  it("exits 1 and prints the end of the run's log when the flow run fails", async () => {
+    // Only January at the source: the flow fails when it checks that February is published.
+    const januaryOnly = fs.mkdtempSync(path.join(work, "january-"));
+    fs.symlinkSync(path.join(tlcDir, "green_tripdata_2025-01.parquet"),
+      path.join(januaryOnly, "green_tripdata_2025-01.parquet"));
+    const demo = run(["--port", String(await freePort()), "--tlc-dir", januaryOnly, "--quiet",
+      "--exit-after-run"], "failed-run");
+
+    expect(await demo.exited, tail(demo.output())).toBe(1);
+    expect(demo.output()).toMatch(/flow run \S+ ended FAILED: .*green_tripdata_2025-02/);
+    expect(demo.output()).toMatch(/ERROR .*green_tripdata_2025-02\.parquet/);
+    expect(await leftoverProcesses(demo)).toEqual([]);
+  }, 600_000);
+
   it("refuses a busy UI port, naming the port and the option to change it", async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
