@@ -127,11 +127,15 @@ def nyc_green_taxi_pipeline(
     force: bool = False,
 ) -> TripStatistics:
     """Copy NYC Green Taxi months into the bucket and report statistics over exactly them."""
+    # Mistakes in the parameters or the settings fail here, before any request.
     trip_files = plan_trip_files(months, year)
     settings = StorageSettings.from_environment()
+
     base_url = os.environ.get("TLC_BASE_URL", DEFAULT_TLC_BASE_URL).rstrip("/")
     urls = {trip_file: f"{base_url}/{trip_file.name}" for trip_file in trip_files}
     keys = {trip_file: f"{OBJECT_PREFIX}/{trip_file.name}" for trip_file in trip_files}
+    destination = object_url(settings.bucket, OBJECT_PREFIX) + "/"
+    print(f"Months {[f.label for f in trip_files]} from {base_url} to {destination}, force={force}")
 
     # All months must exist at the source before the first byte moves.
     sizes = {trip_file: check_published(trip_file, urls[trip_file]) for trip_file in trip_files}
@@ -148,7 +152,7 @@ def nyc_green_taxi_pipeline(
             path.unlink()
 
     stats = compute_statistics(settings, keys)
-    publish_report(stats, where=object_url(settings.bucket, OBJECT_PREFIX) + "/")
+    publish_report(stats, where=destination)
     return stats
 
 
