@@ -33,12 +33,12 @@ export async function buildWorkerImage(timings: Timings): Promise<void> {
     const result = await podman(["build", "--isolation", "chroot", "--network", "host",
       "--format", "docker", ...baseImages.flatMap((arg) => ["--build-arg", arg]),
       "--tag", workerImage, "--file", "Dockerfile.worker", "."],
-    { cwd: repoRoot, all: true, reject: false });
-    fs.writeFileSync(log, result.all ?? "");
+    { cwd: repoRoot, reject: false });
+    fs.writeFileSync(log, result.all);
     if (result.exitCode !== 0) {
       throw new Error(`podman build -f Dockerfile.worker failed with exit code ` +
         `${result.exitCode}; the build log is ${log}, ending with:\n` +
-        (result.all ?? "").split("\n").slice(-25).join("\n"));
+        result.all.split("\n").slice(-25).join("\n"));
     }
   });
 }

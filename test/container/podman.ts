@@ -2,15 +2,33 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { execa, type Options } from "execa";
+import { execa } from "execa";
 
 // crun refuses this kernel's rlimit and cgroup setup; runc with cgroupfs works (install-podman.sh
 // also empties the default ulimits). There is no bridge network, so containers share the host's.
 const globalArgs = ["--runtime", "/usr/sbin/runc", "--cgroup-manager=cgroupfs"];
 
+export interface PodmanOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** false: resolve with the exit code instead of rejecting on failure. */
+  reject?: boolean;
+}
+
+export interface PodmanResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved. */
+  all: string;
+}
+
 /** Runs `podman <args>` and resolves with its output; rejects with podman's stderr. */
-export function podman(args: string[], options: Options = {}) {
-  return execa("podman", [...globalArgs, ...args], { stripFinalNewline: true, ...options });
+export async function podman(args: string[], options: PodmanOptions = {}):
+  Promise<PodmanResult> {
+  const result = await execa("podman", [...globalArgs, ...args], { ...options, all: true });
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr,
+    all: result.all };
 }
 
 export interface RunOptions {

@@ -7,6 +7,7 @@
  * them (CONTAINER_TEST=1): the first run on a machine installs podman and builds base images.
  */
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,6 +48,9 @@ describe.skipIf(!enabled)("the worker image", () => {
   let firstRegistration: Deployment[] = [];
 
   beforeAll(async () => {
+    if (!fs.existsSync(path.join(tlcDir, "green_tripdata_2025-01.parquet"))) {
+      throw new Error(`the TLC files are not in ${tlcDir}; set TLC_DATA_DIR to their folder`);
+    }
     await buildWorkerImage(timings);
     await timings.measure("start Prefect, git, S3 and file servers on the host", async () => {
       [prefect, git, s3, files] = await Promise.all([
