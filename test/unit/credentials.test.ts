@@ -39,7 +39,7 @@ describe("writeNetrc", () => {
     expect(netrc()).not.toContain(":3000");
   });
 
-  it("keeps other hosts' entries and comments and replaces the entry of the same host", async () => {
+  it("keeps other hosts' entries and comments, replacing the same host's entry", async () => {
     const before = [
       "# personal machines",
       "machine other.example.com login me password mine # my laptop",
@@ -112,7 +112,7 @@ describe("writeNetrc", () => {
     expect(fs.readdirSync(home)).toEqual([".netrc"]);
   });
 
-  it("refuses a password curl cannot read back, naming the limit and not the password", async () => {
+  it("refuses a password curl cannot read back, naming the limit, not the password", async () => {
     const long = "x".repeat(5000);
     const attempts = [
       writeNetrc({ home, host: "h", login: "bot", password: "nul\0byte" }),

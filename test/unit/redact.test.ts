@@ -9,7 +9,8 @@ describe("redactUrl", () => {
   });
 
   it("removes a user name given without a password", () => {
-    expect(redactUrl("https://token@git.example.com/ws.git")).toBe("https://git.example.com/ws.git");
+    expect(redactUrl("https://token@git.example.com/ws.git"))
+      .toBe("https://git.example.com/ws.git");
   });
 
   it("returns a URL without userinfo unchanged", () => {
