@@ -4,6 +4,7 @@ copy of the TLC site serving the real January and February 2025 files."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -99,3 +100,19 @@ def bucket(
     monkeypatch.delenv("R2_REGION", raising=False)
     monkeypatch.setenv("TLC_BASE_URL", tlc.base_url)
     return name
+
+
+@pytest.fixture
+def workspace_remote(tmp_path: Path) -> Path:
+    """A git repository whose main branch holds this workspace, as the stack seeds it."""
+    path = tmp_path / "workspace-remote"
+    git = ["git", "-C", str(path), "-c", "user.name=Tutor", "-c", "user.email=tutor@example.test"]
+    subprocess.run(["git", "init", "--quiet", "--initial-branch=main", str(path)], check=True)
+    for source in WORKSPACE.rglob("*"):
+        if source.is_file() and not {"__pycache__", ".pytest_cache"} & set(source.parts):
+            target = path / source.relative_to(WORKSPACE)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    subprocess.run([*git, "add", "--all"], check=True)
+    subprocess.run([*git, "commit", "--quiet", "-m", "Seed the tutorial workspace"], check=True)
+    return path
