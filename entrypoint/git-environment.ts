@@ -15,10 +15,11 @@ export function gitEnvironment(base: NodeJS.ProcessEnv, checkoutDir: string): No
     "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE"]) delete env[name];
 
   // An empty GIT_ASKPASS also stops git from falling back to core.askPass and SSH_ASKPASS.
+  // The C locale keeps git's messages in the English that failures are classified by.
   Object.assign(env, { GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "", SSH_ASKPASS: "",
-    GCM_INTERACTIVE: "never", LC_ALL: "C", LANGUAGE: "" });
-  // A folder without .git must not be taken for part of a repository further up. git compares
-  // both settings with real paths (symlinks resolved), so both spellings are given.
+    LC_ALL: "C", LANGUAGE: "" });
+  // A folder without .git must not be taken for part of a repository further up. git 2.39
+  // compares safe.directory literally, so the symlink-resolved spelling is listed as well.
   const checkout = path.resolve(checkoutDir);
   const parent = realPath(path.dirname(checkout));
   env.GIT_CEILING_DIRECTORIES = parent;
@@ -28,6 +29,10 @@ export function gitEnvironment(base: NodeJS.ProcessEnv, checkoutDir: string): No
     ["safe.directory", path.join(parent, path.basename(checkout))],
     ["credential.helper", ""],
     ["advice.detachedHead", "false"],
+    // A gc that fetch detaches into the background would still be writing to the checkout
+    // while it is cleaned or swapped; in the foreground it is bounded by the command's timeout.
+    ["gc.autoDetach", "false"],
+    ["maintenance.autoDetach", "false"],
   ];
   let count = Number.parseInt(env.GIT_CONFIG_COUNT ?? "0", 10) || 0;
   for (const [key, value] of config) {

@@ -17,18 +17,23 @@ function holderPrefix(checkoutDir: string): string {
 /** Clones `branch` and puts it in place of whatever is at the checkout path; returns the commit. */
 export async function cloneFresh(ctx: SyncContext, branch: string): Promise<string> {
   const dir = ctx.checkoutDir;
-  const parent = path.dirname(path.resolve(dir));
-  await fs.mkdir(parent, { recursive: true });
+  const parent = path.dirname(dir);
 
   // A volume mounted on the checkout itself cannot be renamed; an empty one is cloned into.
   if (await isMountPoint(dir)) {
+    // TODO: a damaged checkout on its own volume cannot be swapped atomically, so it is reported
+    // instead of replaced; replacing it entry by entry would lift that limit.
     if ((await fs.readdir(dir)).length > 0) throw mountPointError(ctx);
     return cloneInto(ctx, branch, dir);
   }
 
   // TODO: two workers that share one FLOWS_DIR and start at the same moment would remove each
   // other's sibling folders; a lock file in the parent would make that safe.
-  const holder = await fs.mkdtemp(path.join(parent, holderPrefix(dir)));
+  const holder = await fs.mkdir(parent, { recursive: true })
+    .then(() => fs.mkdtemp(path.join(parent, holderPrefix(dir))))
+    .catch((error: unknown) => {
+      throw filesystemError(ctx, "create a folder for the clone next to", error);
+    });
   try {
     const incoming = path.join(holder, "incoming");
     const commit = await cloneInto(ctx, branch, incoming);
@@ -58,13 +63,13 @@ async function swap(ctx: SyncContext, incoming: string, previous: string): Promi
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EBUSY" || code === "EXDEV") throw mountPointError(ctx, error);
-    if (code !== "ENOENT") throw filesystemError(ctx, "move the old checkout aside", error);
+    if (code !== "ENOENT") throw filesystemError(ctx, "move aside the old checkout", error);
   }
   try {
     await fs.rename(incoming, dir);
   } catch (error) {
     if (setAside) await fs.rename(previous, dir);
-    throw filesystemError(ctx, "move the new clone into place", error);
+    throw filesystemError(ctx, "move the new clone to", error);
   }
 }
 
@@ -96,10 +101,21 @@ async function emptyFolder(folder: string): Promise<void> {
   }
 }
 
+/** A different device than the parent's, or (for bind mounts) listed in the mount table. */
 async function isMountPoint(dir: string): Promise<boolean> {
   const [own, parent] = await Promise.all([fs.stat(dir), fs.stat(path.dirname(dir))])
     .catch(() => [undefined, undefined]);
-  return own !== undefined && parent !== undefined && own.isDirectory() && own.dev !== parent.dev;
+  if (own === undefined || parent === undefined || !own.isDirectory()) return false;
+  if (own.dev !== parent.dev) return true;
+  const table = await fs.readFile("/proc/self/mountinfo", "utf8").catch(() => "");
+  const real = await fs.realpath(dir);
+  // Field 5 is the mount point, with spaces and other special characters written as \ooo.
+  return table.split("\n").some((line) => {
+    const mountPoint = line.split(" ")[4];
+    return mountPoint !== undefined
+      && mountPoint.replace(/\\([0-7]{3})/g, (_, octal: string) =>
+        String.fromCharCode(Number.parseInt(octal, 8))) === real;
+  });
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -114,7 +130,7 @@ function mountPointError(ctx: SyncContext, cause?: unknown): WorkspaceError {
 
 function filesystemError(ctx: SyncContext, what: string, cause: unknown): WorkspaceError {
   const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
-  return new WorkspaceError(`cannot ${what} at ${ctx.checkoutDir} (${reason}) while syncing ` +
+  return new WorkspaceError(`cannot ${what} ${ctx.checkoutDir} (${reason}) while syncing ` +
     `${ctx.shownUrl}; check that its parent folder is writable by uid ` +
     `${process.getuid?.() ?? "unknown"}`, { failure: "filesystem", cause });
 }

@@ -227,18 +227,4 @@ describe("workspace sync against an authenticated git server", () => {
     expect(gitConfig()).not.toContain(encodeURIComponent(fx.password));
     expect(gitConfig()).toContain(`url = ${fx.server.repoUrl("workspace")}\n`);
   });
-
-  it.runIf(process.getuid?.() === 0)("updates a checkout owned by another user", async () => {
-    await syncWorkspace(fx.options());
-    const pushed = await fx.server.commit("workspace", { files: { "n.txt": "n\n" } });
-    fs.chownSync(fx.checkoutDir, 4242, 4242);
-    for (const entry of fs.readdirSync(fx.checkoutDir, { recursive: true })) {
-      fs.lchownSync(path.join(fx.checkoutDir, String(entry)), 4242, 4242);
-    }
-
-    const result = await syncWorkspace(fx.options());
-
-    expect(result).toMatchObject({ outcome: "updated", commit: pushed });
-    expect(fs.existsSync(path.join(fx.home, ".gitconfig"))).toBe(false);
-  });
 });
