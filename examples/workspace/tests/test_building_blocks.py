@@ -11,13 +11,17 @@ from nyc_taxi.parquet_check import NotParquetError, ensure_parquet
 from nyc_taxi.settings import StorageSettings
 
 
+def parquet_frame(footer_length: int) -> bytes:
+    return b"PAR1" + b"\0" * 100 + footer_length.to_bytes(4, "little") + b"PAR1"
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        (b"<html>Access denied</html>", "starts with"),
-        (b"PAR1", "too small"),
-        (b"PAR1" + b"\0" * 100 + (10_000).to_bytes(4, "little") + b"PAR1", "footer claims"),
-        (b"PAR1" + b"\0" * 100 + (0).to_bytes(4, "little") + b"PAR1", "footer claims"),
+        pytest.param(b"<html>Access denied</html>", "starts with", id="error-page"),
+        pytest.param(b"PAR1", "too small", id="magic-only"),
+        pytest.param(parquet_frame(footer_length=10_000), "footer claims", id="footer-too-long"),
+        pytest.param(parquet_frame(footer_length=0), "footer claims", id="no-footer"),
     ],
 )
 def test_bodies_that_are_not_complete_parquet_files_are_rejected(

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    TaskRunFilter,
+    TaskRunFilterName,
+)
 
 from nyc_green_taxi_pipeline import OBJECT_PREFIX, nyc_green_taxi_pipeline
 from nyc_taxi.parquet_check import NotParquetError
@@ -80,11 +89,11 @@ def test_a_source_that_keeps_failing_is_given_up_after_the_retries(bucket: str, 
 @pytest.mark.parametrize(
     ("parameters", "named"),
     [
-        ({"months": ["13", "1", "01"]}, ["'13'", "'1'"]),
-        ({"months": ["01", "02", "01"]}, ["'01'", "more than once"]),
-        ({"months": []}, ["months is empty"]),
-        ({"year": 1999}, ["year 1999"]),
-        ({"months": ["00"], "year": 2100}, ["'00'", "year 2100"]),
+        pytest.param({"months": ["13", "1", "01"]}, ["'13'", "'1'"], id="not-01-to-12"),
+        pytest.param({"months": ["01", "02", "01"]}, ["'01'", "more than once"], id="repeated"),
+        pytest.param({"months": []}, ["months is empty"], id="empty"),
+        pytest.param({"year": 1999}, ["year 1999"], id="year-before-2013"),
+        pytest.param({"months": ["00"], "year": 2100}, ["'00'", "year 2100"], id="all-at-once"),
     ],
 )
 def test_invalid_parameters_are_rejected_by_name_before_any_request(
@@ -125,11 +134,22 @@ def test_an_endpoint_without_scheme_is_reported_as_a_setting_problem(
 
 
 def test_a_bucket_that_does_not_exist_is_reported_by_name_without_retrying(
-    bucket: str, tlc, monkeypatch: pytest.MonkeyPatch
+    bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("R2_BUCKET", "no-such-bucket-here")
 
-    with pytest.raises(StorageRejectedError, match="no-such-bucket-here.*R2_BUCKET"):
-        nyc_green_taxi_pipeline(months=["01"])
+    state = nyc_green_taxi_pipeline(months=["01"], return_state=True)
 
-    assert tlc.count("GET", JANUARY) == 1
+    with pytest.raises(StorageRejectedError, match="no-such-bucket-here.*R2_BUCKET"):
+        state.result()
+    upload = asyncio.run(read_task_run(state.state_details.flow_run_id, "upload-2025-01"))
+    assert upload.run_count == 1
+
+
+async def read_task_run(flow_run_id, name: str):
+    async with get_client() as client:
+        [task_run] = await client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=[name])),
+        )
+    return task_run
