@@ -61,7 +61,8 @@ async function postJson<T>(url: string, body: unknown): Promise<T> {
     signal: AbortSignal.timeout(15_000),
   });
   if (!response.ok) {
-    throw new Error(`POST ${url} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+    const text = await response.text();
+    throw new Error(`POST ${url} answered ${response.status}: ${text.slice(0, 300)}`);
   }
   return (await response.json()) as T;
 }

@@ -1,5 +1,6 @@
 # Stand-in for prefecthq/prefect:<version>-python3.11 (test fixture, never shipped): the pinned
-# Prefect in the image's python, tini at /usr/bin/tini, git, uv at /bin/uv, as the official image has.
+# Prefect in the image's python, tini at /usr/bin/tini, git, and uv at /bin/uv, as in the official
+# image.
 ARG DEBIAN_IMAGE
 FROM ${DEBIAN_IMAGE}
 

@@ -3,7 +3,8 @@
 # registry is reachable here: a Debian bookworm root filesystem, a Prefect image laid out like the
 # official one, and a Node image with node and npm where the official node image has them.
 # Each image is built once and reused until its recipe (the files of this folder) changes.
-# Progress goes to stderr; stdout gets the build arguments for Dockerfile.worker, one KEY=VALUE a line.
+# Progress goes to stderr; stdout gets the build arguments for Dockerfile.worker, one KEY=VALUE
+# a line.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,7 +60,8 @@ else
   mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
   mirror=${mirror:-http://deb.debian.org/debian}
   say "debootstrap bookworm from $mirror"
-  debootstrap --variant=minbase --include="$debian_packages" bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
+  debootstrap --variant=minbase --include="$debian_packages" bookworm "$work/rootfs" "$mirror" \
+    >"$work/debootstrap.log" 2>&1 \
     || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
   rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/var/cache/apt/"*.bin
   changes=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -73,7 +75,8 @@ else
     changes+=(--change "ENV SSL_CERT_FILE=$bundle" --change "ENV PIP_CERT=$bundle"
       --change "ENV REQUESTS_CA_BUNDLE=$bundle" --change "ENV NODE_EXTRA_CA_CERTS=$bundle")
   fi
-  tar -C "$work/rootfs" -c . | "${podman[@]}" import --quiet "${changes[@]}" - "$debian_image" >/dev/null
+  tar -C "$work/rootfs" -c . \
+    | "${podman[@]}" import --quiet "${changes[@]}" - "$debian_image" >/dev/null
   rm -rf "$work/rootfs"
 fi
 

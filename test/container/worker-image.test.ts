@@ -169,7 +169,7 @@ describe.skipIf(!enabled)("the worker image", () => {
     const logs = await api.lastLogsOf(run.id, 40);
     expect(final.state_type, logs.map((line) => line.message).join("\n") +
       `\n--- worker ---\n${(await worker.logs()).slice(-3000)}`).toBe("COMPLETED");
-    expect(files!.downloads).toEqual(
-      expect.arrayContaining(["/green_tripdata_2025-01.parquet", "/green_tripdata_2025-02.parquet"]));
+    expect(files!.downloads).toEqual(expect.arrayContaining(
+      ["/green_tripdata_2025-01.parquet", "/green_tripdata_2025-02.parquet"]));
   }, 330_000);
 });
