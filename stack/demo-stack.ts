@@ -76,18 +76,27 @@ export class RunningStack {
     return this.stopped;
   }
 
-  /** On SIGINT or SIGTERM: stop everything, then exit 0; a second signal exits at once. */
+  /**
+   * On SIGINT (Ctrl-C), SIGTERM or SIGHUP (terminal closed): stop everything, then exit 0;
+   * a second signal exits at once.
+   */
   stopOnSignals(): void {
+    // Without a terminal (or with a closed pipe) writes fail with EPIPE; stopping must go on.
+    for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+
+    let firstSignalAt = 0;
     const onSignal = (signal: NodeJS.Signals) => {
-      if (this.stopping) {
+      if (this.signalled) {
+        // Ctrl-C under `npm run` can arrive twice at once: from the terminal and from npm.
+        if (Date.now() - firstSignalAt < 2000) return;
         say(`${signal} again: exiting without waiting; some processes may be left running`);
         process.exit(130);
       }
       this.signalled = true;
+      firstSignalAt = Date.now();
       say(`${signal} received: stopping the stack`);
       void this.stopAll().then(() => process.exit(0));
     };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
   }
 }

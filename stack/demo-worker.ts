@@ -23,6 +23,9 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+/** How long the entrypoint may take to stop its worker; Docker's default for `docker stop`. */
+const stopGraceMs = 10_000;
+
 /** The variables of the entrypoint's contract; the rest of the demo's environment passes through. */
 export function workerEnv(contract: Record<string, string>, home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -69,8 +72,9 @@ export function startWorker(options: { env: NodeJS.ProcessEnv; cwd: string; logF
       }
       // Prefect starts each flow run in a session of its own, out of reach of a group signal.
       const tree = await descendants(child.pid);
-      signal(-child.pid, "SIGTERM");
-      const timer = setTimeout(() => signal(-child.pid!, "SIGKILL"), 10_000);
+      // As `docker stop` does: SIGTERM to the entrypoint alone, SIGKILL after a grace period.
+      signal(child.pid, "SIGTERM");
+      const timer = setTimeout(() => signal(-child.pid!, "SIGKILL"), stopGraceMs);
       await exited;
       clearTimeout(timer);
       signal(-child.pid, "SIGKILL");
