@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
+import { redactUrl } from "../entrypoint/redact.js";
 import { listObjects } from "./demo-bucket.js";
 import { elapsed, say } from "./demo-console.js";
 import { currentDeployment, triggerFlowRun, waitForFinalState, waitForRegistration }
@@ -40,7 +41,7 @@ async function demo(options: DemoOptions, stack: RunningStack): Promise<number> 
   await assertPortFree(options.port);
   const tlcFiles = options.tlcDir ? tlcFilesIn(options.tlcDir) : [];
 
-  const database = options.databaseUrl ? "the given database" : "a new SQLite database";
+  const database = options.databaseUrl ? redactUrl(options.databaseUrl) : "a new SQLite database";
   say(`starting the Prefect server with its UI on port ${options.port}, on ${database}`);
   const prefect = await stack.start("Prefect server", log("prefect-server.log"), () =>
     startPrefectServer({ port: options.port, ui: true, databaseUrl: options.databaseUrl,
