@@ -57,8 +57,9 @@ token=$(gitea admin user generate-access-token --username "$user" --token-name "
 printf 'header = "Authorization: token %s"\n' "$token" >"$HOME/token.curlrc"
 gitea_api() { curl -fsS -K "$HOME/token.curlrc" -H 'Content-Type: application/json' "$@"; }
 
-printf '{"login_name":"%s","source_id":0,"password":"%s","must_change_password":false}' \
-  "$(json_string "$user")" "$(json_string "$GITEA_ADMIN_PASSWORD")" >"$HOME/account.json"
+printf '{"login_name":"%s","source_id":0,"email":"%s","password":"%s",%s}' \
+  "$(json_string "$user")" "$(json_string "$GITEA_ADMIN_EMAIL")" \
+  "$(json_string "$GITEA_ADMIN_PASSWORD")" '"must_change_password":false' >"$HOME/account.json"
 gitea_api -X PATCH --data @"$HOME/account.json" "$api/admin/users/$user" >/dev/null \
   || fail "could not set the password of $user; Gitea may reject it as too short or too simple"
 
