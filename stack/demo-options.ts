@@ -95,3 +95,19 @@ function positiveInteger(option: string, text: string): number {
   }
   return value;
 }
+
+/** The options of this process; prints the help (exit 0) or a usage error (exit 2) instead. */
+export function parseOptionsOrExit(args: string[]): DemoOptions {
+  try {
+    const options = parseDemoOptions(args);
+    if (options.help) {
+      process.stdout.write(helpText);
+      process.exit(0);
+    }
+    return options;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\nSee the options with: npm run demo -- --help\n`);
+    process.exit(2);
+  }
+}

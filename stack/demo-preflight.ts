@@ -1,4 +1,4 @@
-/** Checks and preparations before the demo starts anything: state folder, bundle, port, TLC files. */
+/** Checks and preparations before the demo starts anything: state, bundle, port, TLC files. */
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -7,6 +7,39 @@ import { execa } from "execa";
 
 import { DemoError } from "./demo-stack.js";
 import { bundlePath, repoRoot } from "./paths.js";
+
+/**
+ * Makes this process the state folder's only user: a second demo on the same folder would wipe
+ * the first one's checkout and repositories.
+ */
+export function claimStateDir(stateDir: string): void {
+  const pidFile = path.join(stateDir, "demo.pid");
+  const holder = Number.parseInt(readOrEmpty(pidFile), 10);
+  if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
+    throw new DemoError("demo", `another demo (process ${holder}) is using ${stateDir}; stop ` +
+      "it with Ctrl-C, or give this one its own folder with --state-dir <dir>");
+  }
+  fs.mkdirSync(stateDir, { recursive: true });
+  fs.writeFileSync(pidFile, `${process.pid}\n`);
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, under another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 /** The folders of one demo run below the state folder. */
 export interface StateLayout {
@@ -64,7 +97,8 @@ export async function assertPortFree(port: number): Promise<void> {
     probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(undefined)));
   });
   if (!error) return;
-  const reason = error.code === "EADDRINUSE" ? "is already in use" : `cannot be used (${error.code})`;
+  const reason = error.code === "EADDRINUSE" ? "is already in use"
+    : `cannot be used (${error.code})`;
   throw new DemoError("Prefect server", `port ${port} on 127.0.0.1 ${reason}, so the Prefect ` +
     `server cannot start there. Stop the program using it (is another demo running?) or choose ` +
     `another port: npm run demo -- --port ${port === 4200 ? 4201 : port + 1}`, { cause: error });
@@ -81,8 +115,9 @@ export function tlcFilesIn(dir: string): string[] {
   }
   const files = names.filter((name) => /^green_tripdata_\d{4}-\d{2}\.parquet$/.test(name)).sort();
   if (files.length === 0) {
-    throw new DemoError("TLC file server", `--tlc-dir ${dir} holds no green_tripdata_YYYY-MM.parquet ` +
-      "files; point it at a folder of TLC Green Taxi files, or leave it out to download them");
+    throw new DemoError("TLC file server", `--tlc-dir ${dir} holds no ` +
+      "green_tripdata_YYYY-MM.parquet files; point it at a folder of TLC Green Taxi files, or " +
+      "leave it out to download them");
   }
   return files;
 }

@@ -56,6 +56,27 @@ export async function readStatistics(api: PrefectApi, flowRunId: string):
   return { description: artifact.description, rows, tripsPerMonth, totalTrips };
 }
 
+/**
+ * Prints what a finished run left behind: its statistics when it completed, else the reason and
+ * the end of its log. Returns the statistics, if any.
+ */
+export async function reportOutcome(api: PrefectApi, run: FlowRun,
+  context: { downloadsFromInternet: boolean }): Promise<Statistics | undefined> {
+  if (run.state_type === "COMPLETED") {
+    const statistics = await readStatistics(api, run.id);
+    if (statistics) printStatistics(statistics);
+    else say("the run completed but published no statistics artifact");
+    return statistics;
+  }
+  say(`flow run ${run.name} ended ${run.state_type}: ${run.state?.message ?? ""}`);
+  await printLastLogs(api, run);
+  if (context.downloadsFromInternet) {
+    say("the flow downloaded from the public TLC distribution; without internet access, " +
+      "serve local copies with --tlc-dir <folder of green_tripdata_YYYY-MM.parquet files>");
+  }
+  return undefined;
+}
+
 export function printStatistics(stats: Statistics): void {
   say(`statistics (table artifact "${statisticsArtifactKey}"): ${stats.description ?? ""}`);
   const width = Math.max(...stats.rows.map((row) => row.metric.length));
@@ -82,7 +103,7 @@ export async function printLastLogs(api: PrefectApi, run: FlowRun, maxLines = 40
     // A traceback's first and last lines (what was running, what was raised) tell the story.
     const [first, ...rest] = log.message.trimEnd().split("\n");
     return rest.length === 0 ? [`${head} ${first}`]
-      : [`${head} ${first}`, `  … ${rest.length - 1} traceback lines …`, `  ${rest.at(-1)!.trim()}`];
+      : [`${head} ${first}`, `  … ${rest.length - 1} lines …`, `  ${rest.at(-1)!.trim()}`];
   });
   say(`the end of flow run ${run.name}'s log (all of it is on its page in the UI):`);
   sayBlock(lines.slice(-maxLines));

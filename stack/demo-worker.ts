@@ -26,7 +26,7 @@ export interface Worker {
 /** How long the entrypoint may take to stop its worker; Docker's default for `docker stop`. */
 const stopGraceMs = 10_000;
 
-/** The variables of the entrypoint's contract; the rest of the demo's environment passes through. */
+/** The entrypoint contract's variables; the rest of the demo's environment passes through. */
 export function workerEnv(contract: Record<string, string>, home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   // The user's own Prefect profile, git or storage settings must not leak into the worker.

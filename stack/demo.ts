@@ -13,11 +13,11 @@ import { listObjects } from "./demo-bucket.js";
 import { elapsed, say } from "./demo-console.js";
 import { currentDeployment, triggerFlowRun, waitForFinalState, waitForRegistration }
   from "./demo-flow-run.js";
-import { helpText, parseDemoOptions, UsageError, type DemoOptions } from "./demo-options.js";
-import { assertPortFree, buildBundle, prepareStateDir, tlcFilesIn } from "./demo-preflight.js";
+import { parseOptionsOrExit, type DemoOptions } from "./demo-options.js";
+import { assertPortFree, buildBundle, claimStateDir, prepareStateDir, tlcFilesIn }
+  from "./demo-preflight.js";
 import { PrefectApi } from "./demo-prefect-api.js";
-import { printLastLogs, printObjects, printStatistics, readStatistics, writeSummary }
-  from "./demo-report.js";
+import { printObjects, reportOutcome, writeSummary } from "./demo-report.js";
 import { DemoError, inPart, RunningStack } from "./demo-stack.js";
 import { startWorker, workerEnv } from "./demo-worker.js";
 import { startFileServer } from "./file-server.js";
@@ -33,13 +33,14 @@ const objectPrefix = "nexus-tutorials/NYC/";
 
 async function demo(options: DemoOptions, stack: RunningStack): Promise<number> {
   const started = Date.now();
+  claimStateDir(options.stateDir);
+  await assertPortFree(options.port);
+  const tlcFiles = options.tlcDir ? tlcFilesIn(options.tlcDir) : [];
   const state = prepareStateDir(options.stateDir);
   const log = (name: string) => path.join(state.logs, name);
 
   say("building the worker bundle (node scripts/build.mjs)");
   const bundle = await buildBundle(log("build.log"));
-  await assertPortFree(options.port);
-  const tlcFiles = options.tlcDir ? tlcFilesIn(options.tlcDir) : [];
 
   const database = options.databaseUrl ? redactUrl(options.databaseUrl) : "a new SQLite database";
   say(`starting the Prefect server with its UI on port ${options.port}, on ${database}`);
@@ -115,14 +116,8 @@ async function demo(options: DemoOptions, stack: RunningStack): Promise<number> 
   const runSeconds = (Date.now() - stackReady) / 1000;
 
   const completed = run.state_type === "COMPLETED";
-  const statistics = completed
-    ? await inPart("flow run", worker.logFile, () => readStatistics(api, run.id)) : undefined;
-  if (statistics) printStatistics(statistics);
-  else if (completed) say("the run completed but published no statistics artifact");
-  else {
-    say(`flow run ${run.name} ended ${run.state_type}: ${run.state?.message ?? ""}`);
-    await printLastLogs(api, run);
-  }
+  const statistics = await inPart("flow run", worker.logFile,
+    () => reportOutcome(api, run, { downloadsFromInternet: !options.tlcDir }));
   const objects = await inPart("S3 server", s3.logFile, () => listObjects(s3.env, objectPrefix));
   printObjects(`s3://${s3.bucket}/${objectPrefix}`, objects);
 
@@ -152,22 +147,7 @@ async function demo(options: DemoOptions, stack: RunningStack): Promise<number> 
     { logFile: worker.logFile });
 }
 
-function parseOrExit(): DemoOptions {
-  try {
-    const options = parseDemoOptions(process.argv.slice(2));
-    if (options.help) {
-      process.stdout.write(helpText);
-      process.exit(0);
-    }
-    return options;
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\nSee the options with: npm run demo -- --help\n`);
-    process.exit(2);
-  }
-}
-
-const options = parseOrExit();
+const options = parseOptionsOrExit(process.argv.slice(2));
 const stack = new RunningStack();
 stack.stopOnSignals();
 let exitCode = 1;

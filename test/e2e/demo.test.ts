@@ -27,6 +27,7 @@ describe("npm run demo", () => {
   let summary: DemoSummary;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "demo-e2e-"));
   const summaryFile = path.join(work, "summary.json");
+  const stateDir = path.join(work, "state");
 
   beforeAll(async () => {
     if (!fs.existsSync(path.join(tlcDir, "green_tripdata_2025-01.parquet"))) {
@@ -34,7 +35,7 @@ describe("npm run demo", () => {
     }
     const port = await freePort();
     demo = startDemo(["--port", String(port), "--tlc-dir", tlcDir, "--summary-file", summaryFile,
-      "--state-dir", path.join(work, "state")], path.join(resultsDir, "demo-output.log"));
+      "--state-dir", stateDir], path.join(resultsDir, "demo-output.log"));
     summary = JSON.parse(await waitForFile(demo, summaryFile, 900_000)) as DemoSummary;
     console.log(`demo: stack ready after ${summary.timings.stackReadySeconds.toFixed(1)} s, ` +
       `run took ${summary.timings.runSeconds.toFixed(1)} s; output in ${demo.outputFile}`);
@@ -63,7 +64,7 @@ describe("npm run demo", () => {
     }
   });
 
-  it("reports 94,947 trips in total and each month's count as DuckDB counts the files", async () => {
+  it("reports 94,947 trips in total and each month's count as DuckDB counts them", async () => {
     const expected = await tripsPerMonth(tlcDir);
     expect(summary.statistics?.totalTrips).toBe(94_947);
     expect(summary.statistics?.tripsPerMonth).toEqual({
@@ -88,6 +89,14 @@ describe("npm run demo", () => {
       expect(row.schedules).toBe("");
       expect(row.status).toBe("Ready");
     });
+
+  it("refuses a second demo on the state folder of the running one", async () => {
+    const second = startDemo(["--port", String(await freePort()), "--state-dir", stateDir],
+      path.join(resultsDir, "demo-second.log"));
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toContain(`another demo (process ${demo.child.pid}) is using`);
+    expect(fs.existsSync(path.join(stateDir, "flows")), "the running demo's checkout").toBe(true);
+  }, 60_000);
 
   it("stops every process it started and exits 0 on Ctrl-C", async () => {
     expect(processesOf(demo).length).toBeGreaterThan(1);

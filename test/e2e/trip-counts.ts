@@ -9,7 +9,8 @@ import duckdb
 counts = {}
 for path in sorted(pathlib.Path(sys.argv[1]).glob("green_tripdata_*.parquet")):
     month = re.search(r"(\\d{4}-\\d{2})", path.name).group(1)
-    counts[month] = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0]
+    query = "SELECT count(*) FROM read_parquet(?)"
+    counts[month] = duckdb.execute(query, [str(path)]).fetchone()[0]
 print(json.dumps(counts))
 `;
 
