@@ -53,7 +53,7 @@ fi
 
 token_name=compose-seed-$(date +%s)
 token=$(gitea admin user generate-access-token --username "$user" --token-name "$token_name" \
-  --scopes write:admin,write:repository,write:user --raw)
+  --scopes write:admin,write:repository,write:user --raw | tail -n 1)
 printf 'header = "Authorization: token %s"\n' "$token" >"$HOME/token.curlrc"
 gitea_api() { curl -fsS -K "$HOME/token.curlrc" -H 'Content-Type: application/json' "$@"; }
 

@@ -4,21 +4,27 @@
 # with the node entrypoint so that stop signals reach it directly.
 set -eu
 
+# One JSON line per event, shaped like the entrypoint's own log lines.
+log() { # level, message, extra JSON fields
+  printf '{"level":"%s","time":"%s","phase":"extra-pip-packages","msg":"%s"%s}\n' \
+    "$1" "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$2" "${3:-}"
+}
+
 if [ -n "${EXTRA_PIP_PACKAGES:-}" ]; then
-  log=$(mktemp)
-  printf '{"level":"info","phase":"extra-pip-packages","msg":"installing %s"}\n' \
-    "$EXTRA_PIP_PACKAGES"
+  pip_log=$(mktemp)
+  log info "installing EXTRA_PIP_PACKAGES before registration" \
+    ",\"packages\":\"$(printf '%s' "$EXTRA_PIP_PACKAGES" | sed 's/["\\]/\\&/g')\""
   status=0
   # Word splitting is wanted: the variable holds several specifiers.
   # shellcheck disable=SC2086
-  /opt/worker/install-python-packages.sh $EXTRA_PIP_PACKAGES >"$log" 2>&1 || status=$?
+  /opt/worker/install-python-packages.sh $EXTRA_PIP_PACKAGES >"$pip_log" 2>&1 || status=$?
   if [ "$status" -ne 0 ]; then
-    cat "$log" >&2
-    printf '{"level":"error","phase":"extra-pip-packages","msg":"%s","exitCode":%s}\n' \
-      "installing EXTRA_PIP_PACKAGES failed; check the names and versions above" "$status" >&2
+    cat "$pip_log" >&2
+    log error "installing EXTRA_PIP_PACKAGES failed; check the names and versions above" \
+      ",\"exitCode\":$status" >&2
     exit "$status"
   fi
-  rm -f "$log"
+  rm -f "$pip_log"
 fi
 
 exec node /opt/worker/entrypoint.mjs "$@"

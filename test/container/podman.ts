@@ -76,6 +76,11 @@ export class Container {
     await podman(["stop", "--time", String(graceSeconds), this.name]);
   }
 
+  /** Runs a command inside the running container. */
+  exec(command: string[]): Promise<PodmanResult> {
+    return podman(["exec", this.name, ...command], { reject: false });
+  }
+
   /** Runs the image's HEALTHCHECK once, as the engine would; true when it passed. */
   async healthcheck(): Promise<boolean> {
     const result = await podman(["healthcheck", "run", this.name], { reject: false });

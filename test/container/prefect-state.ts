@@ -32,6 +32,18 @@ export async function pollingWorkers(apiUrl: string, pool: string, since: Date):
     worker.status === "ONLINE" && new Date(worker.last_heartbeat_time) >= since);
 }
 
+/** The JSON lines of a container's output, parsed; other lines are skipped. */
+export function logEvents(output: string): Record<string, unknown>[] {
+  return output.split("\n").flatMap((line) => {
+    if (!line.startsWith("{")) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /**
  * Polls `check` once a second until it returns a value; fails early, with the container's
  * output, when the container has exited, and the same way when time runs out.

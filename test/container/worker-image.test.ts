@@ -22,7 +22,7 @@ import { startPrefectServer, type PrefectServer } from "../../stack/prefect-serv
 import { startS3Server, type S3Server } from "../../stack/s3-server.js";
 import { buildWorkerImage, workerImage } from "./image.js";
 import { Container, podman } from "./podman.js";
-import { declaredDeployments, deploymentsOnServer, pollingWorkers, waitFor }
+import { declaredDeployments, deploymentsOnServer, logEvents, pollingWorkers, waitFor }
   from "./prefect-state.js";
 import { Timings } from "./timings.js";
 
@@ -31,6 +31,8 @@ const tlcDir = process.env.TLC_DATA_DIR ?? path.resolve(repoRoot, "..", "shared"
 const logsDir = path.join(stackDir, "logs");
 const graceSeconds = 10;
 const registrationTimeoutMs = 240_000;
+/** Small, pure Python, and not among the image's packages. */
+const extraPackage = "tomli-w==1.2.0";
 
 describe.skipIf(!enabled)("the worker image", () => {
   const timings = new Timings();
@@ -74,7 +76,7 @@ describe.skipIf(!enabled)("the worker image", () => {
   }, 120_000);
 
   /** Starts a worker container on the shared /flows volume, configured as compose.yaml does. */
-  async function startWorker(): Promise<Container> {
+  async function startWorker(extraEnv: Record<string, string> = {}): Promise<Container> {
     const container = await Container.run({
       name: `worker-test-${id}-${started.length + 1}`,
       image: workerImage,
@@ -89,6 +91,7 @@ describe.skipIf(!enabled)("the worker image", () => {
         R2_BUCKET: s3!.bucket,
         R2_REGION: s3!.region,
         R2_ACCESS_KEY: s3!.accessKey,
+        ...extraEnv,
       },
       secretEnv: { GITEA_PASSWORD: gitUser.password, R2_SECRET_KEY: s3!.secretKey },
     });
@@ -133,13 +136,17 @@ describe.skipIf(!enabled)("the worker image", () => {
     const logs = await worker.logs();
     expect(seconds, logs.slice(-3000)).toBeLessThan(graceSeconds);
     expect(state.running).toBe(false);
-    // 137 would mean SIGKILL after the grace period; a clean shutdown passes on 0.
-    expect(state.exitCode, logs.slice(-3000)).toBe(0);
+    // 137 would be podman's SIGKILL after the grace period.
+    expect(state.exitCode, logs.slice(-3000)).not.toBe(137);
+    const exited = logEvents(logs).find((event) =>
+      event.phase === "worker" && event.outcome === "exited");
+    expect(exited, `no "worker exited" line in:\n${logs.slice(-3000)}`).toBeDefined();
+    expect(state.exitCode).toBe(exited!.exitCode);
   }, 60_000);
 
   it("updates the same deployments on a second start with the same /flows volume", async () => {
     const since = new Date();
-    const worker = await startWorker();
+    const worker = await startWorker({ EXTRA_PIP_PACKAGES: extraPackage });
     const second = await timings.measure("second start (checkout kept): registered and polling",
       () => waitUntilServing(worker, since));
 
@@ -150,6 +157,17 @@ describe.skipIf(!enabled)("the worker image", () => {
       expect(new Date(deployment.updated) > new Date(before.updated)).toBe(true);
     }
   }, registrationTimeoutMs + 30_000);
+
+  it("installs EXTRA_PIP_PACKAGES before registering, as the official image does", async () => {
+    const worker = started[1]!;
+    const logs = await worker.logs();
+    const installed = logs.indexOf("installing EXTRA_PIP_PACKAGES");
+    expect(installed, logs.slice(0, 3000)).toBeGreaterThanOrEqual(0);
+    expect(installed).toBeLessThan(logs.indexOf('"phase":"registration"'));
+
+    const check = await worker.exec(["python", "-c", "import tomli_w"]);
+    expect(check.exitCode, check.all).toBe(0);
+  });
 
   it("turns healthy through the image's HEALTHCHECK while the worker polls", async () => {
     const worker = started[1]!;
