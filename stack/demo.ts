@@ -23,6 +23,7 @@ import { startWorker, workerEnv } from "./demo-worker.js";
 import { startFileServer } from "./file-server.js";
 import { startGitServer } from "./git-server.js";
 import { seedWorkspaceDir } from "./paths.js";
+import { freePort } from "./ports.js";
 import { startPrefectServer } from "./prefect-server.js";
 import { startS3Server } from "./s3-server.js";
 
@@ -78,6 +79,8 @@ async function demo(options: DemoOptions, stack: RunningStack): Promise<number> 
   const api = new PrefectApi(prefect.apiUrl);
   const before = await inPart("Prefect server", prefect.logFile,
     () => currentDeployment(api, deploymentName));
+  // The image's default (8080) may be taken on a developer's machine.
+  const healthPort = await freePort();
   const worker = await stack.start("worker", log("worker.log"), async () => startWorker({
     env: workerEnv({
       PREFECT_API_URL: prefect.apiUrl,
@@ -87,12 +90,14 @@ async function demo(options: DemoOptions, stack: RunningStack): Promise<number> 
       FLOWS_DIR: state.flows,
       PREFECT_WORKER_QUERY_SECONDS: "2",
       LOG_FORMAT: "pretty",
+      WORKER_HEALTH_PORT: String(healthPort),
       ...s3.env,
       ...(tlcBaseUrl ? { TLC_BASE_URL: tlcBaseUrl } : {}),
     }, state.workerHome),
     cwd: state.workerHome, logFile: log("worker.log"), quiet: options.quiet,
   }));
-  say(`worker started: node ${path.relative(process.cwd(), bundle)} (log: ${worker.logFile})`);
+  say(`worker started: node ${path.relative(process.cwd(), bundle)}, health check on ` +
+    `http://127.0.0.1:${healthPort}/health (log: ${worker.logFile})`);
   const watch = (timeoutMs: number) => ({ timeoutMs, check() {
     if (!worker.running) {
       throw new DemoError("worker", `the worker exited (${worker.exitStatus}) while the demo ` +
