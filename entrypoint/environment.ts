@@ -1,0 +1,54 @@
+/** The environment the entrypoint hands to git, `prefect deploy` and the worker. */
+import type { Config } from "./config.js";
+
+/**
+ * Variables that carry the workspace credentials. They stay with the entrypoint: git reads the
+ * credentials from ~/.netrc, and a manifest referencing `{{ $GITEA_PASSWORD }}` must not be able
+ * to copy the password into a deployment stored on the server; nor should flow code see it.
+ */
+const credentialVariables = ["GITEA_PASSWORD", "GITEA_USERNAME", "GITEA_REPO_URL"];
+
+/** The base for every child: the entrypoint's environment without credentials, plus HOME. */
+export function childEnvironment(config: Config, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const name of credentialVariables) delete env[name];
+  return {
+    ...env,
+    HOME: config.home,
+    PREFECT_API_URL: config.apiUrl,
+    // git must fail, not wait for a password on a terminal nobody watches.
+    GIT_TERMINAL_PROMPT: "0",
+    PYTHONUNBUFFERED: "1",
+  };
+}
+
+/** What each `prefect deploy` runs with: unattended, plain output, the workspace described. */
+export function deployEnvironment(config: Config, base: NodeJS.ProcessEnv,
+  workspace: { repoUrl: string; branch?: string; checkoutDir: string }): NodeJS.ProcessEnv {
+  return {
+    ...childEnvironment(config, base),
+    // The manifest's git_clone pull step names these, so flow runs clone what was registered.
+    WORKSPACE_REPO_URL: workspace.repoUrl,
+    WORKSPACE_BRANCH: workspace.branch ?? "",
+    WORKSPACE_DIR: workspace.checkoutDir,
+    // No prompts (a prompt would wait forever), no colour codes, and no line wrapping, so each
+    // message arrives in the log as one line.
+    PREFECT_CLI_PROMPT: "false",
+    PREFECT_CLI_COLORS: "false",
+    PREFECT_CLI_WRAP_LINES: "false",
+    NO_COLOR: "1",
+    COLUMNS: "200",
+    // A deployment without work_pool.name goes to the pool this worker serves, instead of
+    // failing with "A work pool is required" as non-interactive prefect deploy does.
+    PREFECT_DEPLOYMENTS_DEFAULT_WORK_POOL_NAME: config.workPool.name,
+  };
+}
+
+/** What the worker runs with: its health server reachable from outside the container. */
+export function workerEnvironment(config: Config, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...childEnvironment(config, base),
+    PREFECT_WORKER_WEBSERVER_HOST: "0.0.0.0",
+    PREFECT_WORKER_WEBSERVER_PORT: String(config.workerHealthPort),
+  };
+}

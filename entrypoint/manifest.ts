@@ -1,0 +1,110 @@
+/**
+ * Reading a manifest (a prefect.yaml) for the names of its deployments, so that each one is
+ * registered by its own `prefect deploy --name` call and a broken one cannot block the others.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+
+import { parseDocument } from "yaml";
+
+export interface ManifestDeployment {
+  /** The name as written, which is what `prefect deploy --name` matches. */
+  name: string;
+  entrypoint?: string;
+  /** work_pool.name, when the deployment names one. */
+  workPool?: string;
+}
+
+export interface Manifest {
+  /** As configured: relative to the checkout. */
+  path: string;
+  deployments: ManifestDeployment[];
+  /** Why the manifest cannot be used at all (missing, not YAML, no deployments list). */
+  problem?: string;
+  /** Entries without a name: prefect deploy cannot select them, so they are reported. */
+  unnamed: number[];
+}
+
+/** Reads `relativePath` inside `checkoutDir`; problems are returned, never thrown. */
+export async function readManifest(checkoutDir: string, relativePath: string):
+  Promise<Manifest> {
+  const manifest: Manifest = { path: relativePath, deployments: [], unnamed: [] };
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(checkoutDir, relativePath), "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    manifest.problem = code === "ENOENT"
+      ? `${relativePath} does not exist in the checkout (PREFECT_MANIFESTS)`
+      : `${relativePath} cannot be read (${code ?? String(error)})`;
+    return manifest;
+  }
+  return { ...manifest, ...parseManifest(text, relativePath) };
+}
+
+/** The deployments of a manifest's text. */
+export function parseManifest(text: string, shownPath = "prefect.yaml"):
+  Pick<Manifest, "deployments" | "problem" | "unnamed"> {
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+  const first = document.errors[0];
+  if (first) {
+    const where = first.linePos?.[0] ? ` at line ${first.linePos[0].line}` : "";
+    // The names are still worth reporting: each of those deployments fails for this reason.
+    return { deployments: namesByLine(text), unnamed: [], problem: `${shownPath} is not valid ` +
+      `YAML${where}: ${first.message.split("\n")[0]}` };
+  }
+
+  const root: unknown = document.toJS();
+  const list = isRecord(root) ? root.deployments : undefined;
+  if (!isRecord(root) || !Array.isArray(list)) {
+    return { deployments: [], unnamed: [], problem: `${shownPath} has no "deployments:" list` };
+  }
+
+  const deployments: ManifestDeployment[] = [];
+  const unnamed: number[] = [];
+  list.forEach((entry: unknown, index) => {
+    const name = isRecord(entry) ? entry.name : undefined;
+    if (typeof name !== "string" || name.trim() === "") {
+      unnamed.push(index + 1);
+      return;
+    }
+    // prefect deploy --name selects every entry of that name, so one call covers them all.
+    if (deployments.some((known) => known.name === name)) return;
+    const pool = isRecord(entry) && isRecord(entry.work_pool) ? entry.work_pool.name : undefined;
+    deployments.push({
+      name,
+      entrypoint: isRecord(entry) && typeof entry.entrypoint === "string"
+        ? entry.entrypoint : undefined,
+      workPool: typeof pool === "string" ? pool : undefined,
+    });
+  });
+  return { deployments, unnamed };
+}
+
+/**
+ * A name as Prefect stores it: `{{ $VAR }}` placeholders are filled from the environment of the
+ * `prefect deploy` process, the same way Prefect's templating fills them.
+ */
+export function resolveName(name: string, env: NodeJS.ProcessEnv): string {
+  return name.replace(/\{\{\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g,
+    (placeholder, variable: string) => env[variable] ?? placeholder);
+}
+
+/** `- name: x` entries under `deployments:`, read line by line from text YAML cannot parse. */
+function namesByLine(text: string): ManifestDeployment[] {
+  const names: ManifestDeployment[] = [];
+  let inDeployments = false;
+  for (const line of text.split("\n")) {
+    if (/^\S/.test(line)) inDeployments = /^deployments:\s*(#.*)?$/.test(line);
+    const match = inDeployments ? /^\s*-\s+name:\s*["']?([^"'#]+?)["']?\s*(#.*)?$/.exec(line)
+      : null;
+    if (match?.[1] && !names.some((known) => known.name === match[1])) {
+      names.push({ name: match[1] });
+    }
+  }
+  return names;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,126 @@
+/**
+ * The registration phase: every deployment of every manifest registered with its own
+ * `prefect deploy` call, so a broken flow file fails only its own deployment. Whether a call
+ * created or updated the deployment is read from the API before and after, not from Prefect's
+ * output (which says "created" in both cases).
+ */
+import type { Logger } from "pino";
+
+import { runChild } from "./children.js";
+import { failureReason } from "./deploy-output.js";
+import { readManifest, resolveName, type Manifest, type ManifestDeployment } from "./manifest.js";
+import type { PrefectApi } from "./prefect-api.js";
+import { redactText } from "./redact.js";
+
+export interface RegistrationOptions {
+  checkoutDir: string;
+  manifests: string[];
+  /** The pool this worker serves, to warn about deployments meant for another one. */
+  workPool: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  api: PrefectApi;
+  log: Logger;
+  signal: AbortSignal;
+  secrets: string[];
+}
+
+export interface DeploymentResult {
+  manifest: string;
+  deployment: string;
+  outcome: "registered" | "updated" | "failed";
+  id?: string;
+  reason?: string;
+  durationMs?: number;
+}
+
+/** Registers everything; failures are results, only a stop signal ends it early (by throwing). */
+export async function registerAll(options: RegistrationOptions): Promise<DeploymentResult[]> {
+  const results: DeploymentResult[] = [];
+  for (const path of options.manifests) {
+    const manifest = await readManifest(options.checkoutDir, path);
+    results.push(...await registerManifest(manifest, options));
+  }
+  return results;
+}
+
+async function registerManifest(manifest: Manifest, options: RegistrationOptions):
+  Promise<DeploymentResult[]> {
+  const failed = (deployment: string, reason: string): DeploymentResult =>
+    ({ manifest: manifest.path, deployment, outcome: "failed", reason });
+  const results = manifest.unnamed.map((position) =>
+    failed(`(entry ${position})`, "it has no name, so prefect deploy cannot select it"));
+
+  if (manifest.problem) {
+    if (manifest.deployments.length === 0) return [...results, failed("*", manifest.problem)];
+    return [...results, ...manifest.deployments.map((d) => failed(d.name, manifest.problem ?? ""))];
+  }
+  if (manifest.deployments.length === 0) {
+    options.log.warn({ phase: "registration", manifest: manifest.path },
+      `${manifest.path} declares no deployments`);
+  }
+  for (const deployment of manifest.deployments) {
+    if (deployment.workPool && deployment.workPool !== options.workPool) {
+      options.log.warn({ phase: "registration", deployment: deployment.name,
+        pool: deployment.workPool }, `deployment ${deployment.name} targets work pool ` +
+        `${deployment.workPool}; this worker serves ${options.workPool} and will not run it`);
+    }
+    results.push(await registerOne(manifest.path, deployment, options));
+  }
+  return results;
+}
+
+async function registerOne(manifest: string, deployment: ManifestDeployment,
+  options: RegistrationOptions): Promise<DeploymentResult> {
+  const { log, api } = options;
+  const name = resolveName(deployment.name, options.env);
+  const result = (outcome: DeploymentResult["outcome"], extra: Partial<DeploymentResult>) =>
+    ({ manifest, deployment: name, outcome, ...extra });
+  const before = await findDeployments(api, name);
+
+  const output: string[] = [];
+  const exit = await runChild("prefect", ["--no-prompt", "deploy", "--prefect-file", manifest,
+    "--name", deployment.name], {
+    cwd: options.checkoutDir, env: options.env, timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    onLine: (line) => {
+      const shown = redactText(line, options.secrets);
+      output.push(shown);
+      if (shown.trim() !== "") log.info({ phase: "registration", deployment: name }, shown);
+    },
+  });
+  const durationMs = exit.durationMs;
+  if (exit.stopped) throw options.signal.reason;
+  if (exit.startError) {
+    return result("failed", { durationMs,
+      reason: `prefect could not be started (${exit.startError}); is it on PATH?` });
+  }
+  if (exit.timedOut) {
+    return result("failed", { durationMs, reason: `prefect deploy did not finish within ` +
+      `${options.timeoutMs / 1000} s (DEPLOY_TIMEOUT_SECONDS) and was stopped` });
+  }
+  if (exit.exitCode !== 0) {
+    const status = exit.signal ? `was killed by ${exit.signal}` : `exited with ${exit.exitCode}`;
+    return result("failed", { durationMs, reason: `prefect deploy ${status}: ` +
+      failureReason(output) });
+  }
+
+  const after = await findDeployments(api, name);
+  const changed = after.filter((d) => !before.some((b) => b.id === d.id && b.updated === d.updated));
+  const created = changed.find((d) => !before.some((b) => b.id === d.id));
+  if (created) return result("registered", { id: created.id, durationMs });
+  if (changed[0]) return result("updated", { id: changed[0].id, durationMs });
+  return result("failed", { durationMs, reason: `prefect deploy exited 0, but no deployment ` +
+    `named ${name} changed on the server` });
+}
+
+interface StoredDeployment {
+  id: string;
+  updated: string;
+}
+
+async function findDeployments(api: PrefectApi, name: string): Promise<StoredDeployment[]> {
+  const answer = await api.request<StoredDeployment[]>("POST", "/deployments/filter",
+    { body: { deployments: { name: { any_: [name] } } } });
+  return answer.body.map(({ id, updated }) => ({ id, updated }));
+}

@@ -1,0 +1,78 @@
+/**
+ * Stop signals. `docker stop` sends SIGTERM to the entrypoint (PID 1 or tini's child), Ctrl-C
+ * sends SIGINT, a closing terminal SIGHUP. Before the worker runs, the first one aborts the
+ * current phase (its git or prefect child is stopped) and the entrypoint exits with 128 + n;
+ * once the worker runs, every signal is passed on to it and it decides how to wind down.
+ */
+import type { Logger } from "pino";
+
+import { killAllGroups } from "./children.js";
+import { signalExitStatus, StoppedBySignal } from "./errors.js";
+
+const stopSignals: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP"];
+
+export class StopSignals {
+  private readonly controller = new AbortController();
+  /** Aborted by the first stop signal that arrives before the worker runs. */
+  readonly signal: AbortSignal = this.controller.signal;
+  received: NodeJS.Signals | undefined;
+  private workerPid: number | undefined;
+  private log: Logger | undefined;
+  private phase = "startup";
+
+  /** `hardStopMs`: how long an aborted phase may take to unwind before the process exits anyway. */
+  constructor(private readonly hardStopMs = 4000) {}
+
+  /** Starts listening; also makes sure no child group survives the entrypoint's exit. */
+  install(): this {
+    for (const name of stopSignals) process.on(name, () => this.receive(name));
+    process.on("exit", killAllGroups);
+    return this;
+  }
+
+  useLogger(log: Logger): void {
+    this.log = log;
+  }
+
+  /** Names the running phase, for the "stopped during ..." message. */
+  enter(phase: string): void {
+    this.phase = phase;
+  }
+
+  /** From now on signals go to this process instead of aborting the startup. */
+  forwardTo(pid: number | undefined): void {
+    this.workerPid = pid;
+  }
+
+  throwIfStopped(): void {
+    if (this.received) throw new StoppedBySignal(this.received, this.phase);
+  }
+
+  private receive(name: NodeJS.Signals): void {
+    if (this.workerPid !== undefined) {
+      this.log?.info({ phase: "worker", signal: name }, `received ${name}, passing it to the worker`);
+      this.received ??= name;
+      try {
+        process.kill(this.workerPid, name);
+      } catch {
+        // The worker has just exited; its exit ends the entrypoint.
+      }
+      return;
+    }
+    if (this.received) {
+      this.log?.warn({ phase: this.phase, signal: name }, `received ${name} again, exiting now`);
+      this.exitNow(this.received);
+    }
+    this.received = name;
+    this.log?.warn({ phase: this.phase, signal: name }, `received ${name} during ${this.phase}, ` +
+      "stopping");
+    this.controller.abort(new StoppedBySignal(name, this.phase));
+    // A phase that does not unwind in time (a child ignoring SIGTERM) must not hold up the stop.
+    setTimeout(() => this.exitNow(name), this.hardStopMs).unref();
+  }
+
+  private exitNow(name: NodeJS.Signals): never {
+    killAllGroups();
+    process.exit(signalExitStatus(name));
+  }
+}

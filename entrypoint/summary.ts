@@ -1,0 +1,72 @@
+/** The lines an operator reads first: one per deployment, and what the worker will serve. */
+import type { Logger } from "pino";
+
+import type { PhaseReport } from "./phase.js";
+import type { PrefectApi } from "./prefect-api.js";
+import type { DeploymentResult } from "./registration.js";
+import type { WorkPoolResult } from "./work-pool.js";
+import type { WorkspaceResult } from "./workspace.js";
+
+export interface StartupTimings {
+  started: number;
+  phases: Partial<Record<"configuration" | "credentials" | "workspace" | "api" | "workPool" |
+    "registration", number>>;
+}
+
+/** Logs one line per deployment and returns the registration phase's own outcome. */
+export function reportRegistration(results: DeploymentResult[], log: Logger): PhaseReport {
+  for (const r of results) {
+    const fields = { phase: "registration", manifest: r.manifest, deployment: r.deployment,
+      outcome: r.outcome, deploymentId: r.id, reason: r.reason, durationMs: r.durationMs };
+    if (r.outcome === "failed") {
+      log.warn(fields, `deployment ${r.deployment} (${r.manifest}): failed: ${r.reason}`);
+    } else {
+      log.info(fields, `deployment ${r.deployment} (${r.manifest}): ${r.outcome} (id ${r.id})`);
+    }
+  }
+  const count = (outcome: DeploymentResult["outcome"]) =>
+    results.filter((r) => r.outcome === outcome).length;
+  const counts = { registered: count("registered"), updated: count("updated"),
+    failed: count("failed") };
+  const message = `${results.length} deployments: ${counts.registered} registered, ` +
+    `${counts.updated} updated, ${counts.failed} failed`;
+  if (counts.failed === 0) return { outcome: "ok", message, fields: counts };
+  const outcome = counts.failed === results.length ? "failed" : "partial";
+  return { outcome, message, level: "warn", fields: counts };
+}
+
+export interface ServingReport {
+  api: PrefectApi;
+  pool: WorkPoolResult;
+  workspace?: WorkspaceResult;
+  results: DeploymentResult[];
+  timings: StartupTimings;
+  log: Logger;
+}
+
+/** The one line that says what the worker is about to serve, and how long startup took. */
+export async function reportServing(report: ServingReport): Promise<void> {
+  const { pool, workspace, timings } = report;
+  const deployments = await deploymentsInPool(report.api, pool.name).catch(() =>
+    report.results.filter((r) => r.outcome !== "failed").map((r) => r.deployment));
+  const failed = report.results.filter((r) => r.outcome === "failed").map((r) => r.deployment);
+  const commit = workspace?.commit?.slice(0, 12);
+  const source = workspace === undefined ? "no workspace configured"
+    : `workspace ${workspace.outcome}${commit ? ` at ${commit}` : ""}` +
+      `${workspace.branch ? ` (${workspace.branch})` : ""}`;
+  const startupMs = Date.now() - timings.started;
+  report.log.info({ phase: "worker", pool: pool.name, type: pool.type, deployments,
+    failedDeployments: failed, commit: workspace?.commit, branch: workspace?.branch,
+    workspace: workspace?.outcome ?? "none", startupMs, phaseDurationsMs: timings.phases },
+  `serving work pool ${pool.name} (${pool.type}) with ${deployments.length} deployments` +
+    `${deployments.length ? ` [${deployments.join(", ")}]` : ""}; ${source}` +
+    `${failed.length ? `; ${failed.length} failed to register [${failed.join(", ")}]` : ""}; ` +
+    `started in ${(startupMs / 1000).toFixed(1)} s`);
+}
+
+/** Every deployment the server assigns to the pool, including ones registered elsewhere. */
+async function deploymentsInPool(api: PrefectApi, pool: string): Promise<string[]> {
+  const answer = await api.request<{ name: string }[]>("POST", "/deployments/filter",
+    { body: { work_pools: { name: { any_: [pool] } }, limit: 50 } });
+  return answer.body.map((d) => d.name).sort();
+}

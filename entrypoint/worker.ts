@@ -1,0 +1,47 @@
+/**
+ * The worker phase: `prefect worker start` for the pool, with its health server on, for as long
+ * as the container lives. Its output goes straight to the container's stdout in Prefect's own
+ * format: nothing of ours sits between a long-running worker and `docker logs`.
+ */
+import type { Logger } from "pino";
+
+import { runChild } from "./children.js";
+import { EntrypointError, ExitStatus, signalExitStatus } from "./errors.js";
+import type { StopSignals } from "./signals.js";
+
+export interface WorkerOptions {
+  pool: string;
+  type: string;
+  /** Extra arguments from the entrypoint's command line. */
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  stop: StopSignals;
+  log: Logger;
+}
+
+/** Runs the worker to its end and returns the status the entrypoint should exit with. */
+export async function runWorker(options: WorkerOptions): Promise<number> {
+  const args = ["worker", "start", "--pool", options.pool, "--type", options.type,
+    "--with-healthcheck", ...options.args];
+  const { log, stop } = options;
+  log.info({ phase: "worker", step: "start", command: ["prefect", ...args].join(" ") },
+    "starting the worker");
+
+  const exit = await runChild("prefect", args, {
+    env: options.env,
+    // Signals are passed on to the worker, which stops polling and lets its flow runs finish
+    // as Prefect decides; the worker's group is cleaned up only after it has exited.
+    onStart: (pid) => stop.forwardTo(pid),
+  });
+  stop.forwardTo(undefined);
+
+  if (exit.startError) {
+    throw new EntrypointError(`the worker could not be started: ${exit.startError}; check that ` +
+      "prefect is installed and on PATH", { exitStatus: ExitStatus.unavailable });
+  }
+  const status = exit.signal ? signalExitStatus(exit.signal) : exit.exitCode ?? ExitStatus.software;
+  log[status === 0 ? "info" : "warn"]({ phase: "worker", outcome: "exited", exitCode: exit.exitCode,
+    signal: exit.signal, durationMs: exit.durationMs, exitStatus: status },
+  `the worker exited${exit.signal ? ` by ${exit.signal}` : ` with ${exit.exitCode}`}`);
+  return status;
+}
