@@ -16,7 +16,7 @@ set -euo pipefail
 user=$GITEA_ADMIN_USERNAME
 repo=$WORKSPACE_REPO_NAME
 api=$GITEA_URL/api/v1
-seed_dir=/seed/workspace
+seed_dir=${SEED_DIR:-/seed/workspace}
 
 log() { printf '{"job":"gitea-seed","msg":"%s"}\n' "$*"; }
 fail() { printf '{"job":"gitea-seed","level":"error","msg":"%s"}\n' "$*" >&2; exit 1; }
@@ -38,8 +38,10 @@ trap cleanup EXIT
 host=${GITEA_URL#*://}
 host=${host%%/*}
 host=${host%%:*}
-printf 'machine %s login %s password %s\n' "$host" "$user" "$GITEA_ADMIN_PASSWORD" \
-  >"$HOME/.netrc"
+# Quoted, with \ and " escaped the same way as in JSON: curl's netrc parser (used by git too)
+# reads a password with spaces or quotes only in this form.
+printf 'machine %s login "%s" password "%s"\n' "$host" "$(json_string "$user")" \
+  "$(json_string "$GITEA_ADMIN_PASSWORD")" >"$HOME/.netrc"
 chmod 600 "$HOME/.netrc"
 
 if gitea admin user list | awk 'NR > 1 { print $2 }' | grep -qxF "$user"; then
@@ -51,9 +53,10 @@ else
   log "created admin account $user"
 fi
 
-token_name=compose-seed-$(date +%s)
-token=$(gitea admin user generate-access-token --username "$user" --token-name "$token_name" \
+name=compose-seed-$(date +%s)-$RANDOM
+token=$(gitea admin user generate-access-token --username "$user" --token-name "$name" \
   --scopes write:admin,write:repository,write:user --raw | tail -n 1)
+token_name=$name
 printf 'header = "Authorization: token %s"\n' "$token" >"$HOME/token.curlrc"
 gitea_api() { curl -fsS -K "$HOME/token.curlrc" -H 'Content-Type: application/json' "$@"; }
 
