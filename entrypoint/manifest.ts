@@ -45,13 +45,14 @@ export async function readManifest(checkoutDir: string, relativePath: string):
 /** The deployments of a manifest's text. */
 export function parseManifest(text: string, shownPath = "prefect.yaml"):
   Pick<Manifest, "deployments" | "problem" | "unnamed"> {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+  const document = parseDocument(text, { uniqueKeys: false });
   const first = document.errors[0];
   if (first) {
-    const where = first.linePos?.[0] ? ` at line ${first.linePos[0].line}` : "";
+    // The first line of the message names the line and column; the rest is a code frame.
+    const message = first.message.split("\n")[0]?.replace(/:$/, "");
     // The names are still worth reporting: each of those deployments fails for this reason.
-    return { deployments: namesByLine(text), unnamed: [], problem: `${shownPath} is not valid ` +
-      `YAML${where}: ${first.message.split("\n")[0]}` };
+    return { deployments: namesByLine(text), unnamed: [],
+      problem: `${shownPath} is not valid YAML: ${message}` };
   }
 
   const root: unknown = document.toJS();

@@ -84,9 +84,9 @@ async function registerOne(manifest: string, deployment: ManifestDeployment,
     cwd: options.checkoutDir, env: options.env, timeoutMs: options.timeoutMs,
     signal: options.signal,
     onLine: (line) => {
-      const shown = redactText(line, options.secrets);
+      const shown = withoutBox(redactText(line, options.secrets));
       output.push(shown);
-      if (shown.trim() !== "") log.info({ phase: "registration", deployment: name }, shown);
+      if (shown !== "") log.info({ phase: "registration", deployment: name }, shown);
     },
   });
   const durationMs = exit.durationMs;
@@ -112,6 +112,11 @@ async function registerOne(manifest: string, deployment: ManifestDeployment,
   if (changed[0]) return result("updated", { id: changed[0].id, durationMs });
   return result("failed", { durationMs, reason: `prefect deploy exited 0, but no deployment ` +
     `named ${name} changed on the server` });
+}
+
+/** Prefect draws a box around its success message; the frame is noise in a log line. */
+function withoutBox(line: string): string {
+  return line.replace(/[╭╮╰╯─│]/g, "").trim();
 }
 
 interface StoredDeployment {

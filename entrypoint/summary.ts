@@ -28,7 +28,7 @@ export function reportRegistration(results: DeploymentResult[], log: Logger): Ph
     results.filter((r) => r.outcome === outcome).length;
   const counts = { registered: count("registered"), updated: count("updated"),
     failed: count("failed") };
-  const message = `${results.length} deployments: ${counts.registered} registered, ` +
+  const message = `${plural(results.length, "deployment")}: ${counts.registered} registered, ` +
     `${counts.updated} updated, ${counts.failed} failed`;
   if (counts.failed === 0) return { outcome: "ok", message, fields: counts };
   const outcome = counts.failed === results.length ? "failed" : "partial";
@@ -58,7 +58,7 @@ export async function reportServing(report: ServingReport): Promise<void> {
   report.log.info({ phase: "worker", pool: pool.name, type: pool.type, deployments,
     failedDeployments: failed, commit: workspace?.commit, branch: workspace?.branch,
     workspace: workspace?.outcome ?? "none", startupMs, phaseDurationsMs: timings.phases },
-  `serving work pool ${pool.name} (${pool.type}) with ${deployments.length} deployments` +
+  `serving work pool ${pool.name} (${pool.type}) with ${plural(deployments.length, "deployment")}` +
     `${deployments.length ? ` [${deployments.join(", ")}]` : ""}; ${source}` +
     `${failed.length ? `; ${failed.length} failed to register [${failed.join(", ")}]` : ""}; ` +
     `started in ${(startupMs / 1000).toFixed(1)} s`);
@@ -69,4 +69,8 @@ async function deploymentsInPool(api: PrefectApi, pool: string): Promise<string[
   const answer = await api.request<{ name: string }[]>("POST", "/deployments/filter",
     { body: { work_pools: { name: { any_: [pool] } }, limit: 50 } });
   return answer.body.map((d) => d.name).sort();
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

@@ -1,0 +1,121 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { describe, expect, it } from "vitest";
+
+import { failureReason } from "../../entrypoint/deploy-output.js";
+import { parseManifest, readManifest, resolveName } from "../../entrypoint/manifest.js";
+
+describe("parseManifest", () => {
+  it("lists each deployment with its entrypoint and work pool", () => {
+    const manifest = parseManifest(`
+name: ws
+deployments:
+  - name: daily
+    entrypoint: flows/a.py:a
+    work_pool: { name: local-pool }
+  - name: hourly
+    entrypoint: flows/b.py:b
+`);
+    expect(manifest).toEqual({ unnamed: [], deployments: [
+      { name: "daily", entrypoint: "flows/a.py:a", workPool: "local-pool" },
+      { name: "hourly", entrypoint: "flows/b.py:b", workPool: undefined },
+    ] });
+  });
+
+  it("resolves YAML aliases, as prefect.yaml definitions use them", () => {
+    const manifest = parseManifest(`
+definitions:
+  pool: &pool { name: shared-pool }
+deployments:
+  - name: one
+    entrypoint: flows/a.py:a
+    work_pool: *pool
+`);
+    expect(manifest.deployments[0]?.workPool).toBe("shared-pool");
+  });
+
+  it("reports entries without a name by their position", () => {
+    const manifest = parseManifest("deployments:\n  - entrypoint: a.py:a\n  - name: b\n");
+    expect(manifest.unnamed).toEqual([1]);
+    expect(manifest.deployments.map((d) => d.name)).toEqual(["b"]);
+  });
+
+  it("lists a name given twice once", () => {
+    const manifest = parseManifest("deployments:\n  - name: a\n  - name: a\n");
+    expect(manifest.deployments).toHaveLength(1);
+  });
+
+  it("names the line of a YAML syntax error and still finds the deployment names", () => {
+    const manifest = parseManifest(`name: ws
+deployments:
+  - name: good
+    entrypoint: flows/a.py:a
+  - name: "broken"
+    entrypoint: [flows/b.py:b
+`, "teams/prefect.yaml");
+    expect(manifest.problem).toMatch(/^teams\/prefect\.yaml is not valid YAML: .+ at line \d+, column \d+$/);
+    expect(manifest.deployments.map((d) => d.name)).toEqual(["good", "broken"]);
+  });
+
+  it("reports a manifest without a deployments list", () => {
+    expect(parseManifest("name: ws\n").problem).toBe('prefect.yaml has no "deployments:" list');
+    expect(parseManifest("- just\n- a list\n").problem).toMatch(/no "deployments:" list/);
+  });
+
+  it("accepts an empty deployments list", () => {
+    expect(parseManifest("deployments: []\n")).toEqual({ deployments: [], unnamed: [] });
+  });
+});
+
+describe("readManifest", () => {
+  it("reports a manifest missing from the checkout", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "manifest-"));
+    const manifest = await readManifest(dir, "prefect.yaml");
+    expect(manifest.problem).toBe("prefect.yaml does not exist in the checkout " +
+      "(PREFECT_MANIFESTS)");
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("reads a manifest relative to the checkout", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "manifest-"));
+    fs.mkdirSync(path.join(dir, "team"));
+    fs.writeFileSync(path.join(dir, "team", "prefect.yaml"), "deployments:\n  - name: x\n");
+    const manifest = await readManifest(dir, "team/prefect.yaml");
+    expect(manifest).toMatchObject({ path: "team/prefect.yaml", deployments: [{ name: "x" }] });
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe("resolveName", () => {
+  it("fills {{ $VAR }} placeholders from the environment and leaves unknown ones", () => {
+    expect(resolveName("etl-{{ $WORKSPACE_BRANCH }}-{{$NOPE}}", { WORKSPACE_BRANCH: "main" }))
+      .toBe("etl-main-{{$NOPE}}");
+  });
+});
+
+describe("failureReason", () => {
+  it("names the script and the exception of a flow file that does not compile", () => {
+    expect(failureReason([
+      "Traceback (most recent call last):",
+      "prefect.exceptions.ScriptError: Script at 'flows/broken.py' encountered an exception: " +
+        "SyntaxError('invalid syntax')",
+      "  File \"<unknown>\", line 2",
+      "SyntaxError: invalid syntax",
+      "An exception occurred.",
+    ])).toBe("flows/broken.py: SyntaxError: invalid syntax");
+  });
+
+  it("explains a missing work pool in a few words", () => {
+    expect(failureReason(["This deployment configuration references work pool 'gpu' which " +
+      "does not exist. This means no worker will be able to pick up its runs."]))
+      .toBe("work pool gpu does not exist on the server");
+  });
+
+  it("falls back to the last line Prefect printed", () => {
+    expect(failureReason(["", "Something unexpected happened", ""]))
+      .toBe("Something unexpected happened");
+    expect(failureReason([])).toBe("prefect deploy printed nothing");
+  });
+});
