@@ -71,7 +71,7 @@ export async function reportOutcome(api: PrefectApi, run: FlowRun,
   say(`flow run ${run.name} ended ${run.state_type}: ${run.state?.message ?? ""}`);
   await printLastLogs(api, run);
   if (context.downloadsFromInternet) {
-    say("the flow downloaded from the public TLC distribution; without internet access, " +
+    say("the flow downloads from the public TLC distribution unless told otherwise; offline, " +
       "serve local copies with --tlc-dir <folder of green_tripdata_YYYY-MM.parquet files>");
   }
   return undefined;
