@@ -25,7 +25,7 @@ export function childEnvironment(config: Config, base: NodeJS.ProcessEnv): NodeJ
 /** What each `prefect deploy` runs with: unattended, plain output, the workspace described. */
 export function deployEnvironment(config: Config, base: NodeJS.ProcessEnv,
   workspace: { repoUrl: string; branch?: string; checkoutDir: string }): NodeJS.ProcessEnv {
-  return {
+  const env: NodeJS.ProcessEnv = {
     ...childEnvironment(config, base),
     // The manifest's git_clone pull step names these, so flow runs clone what was registered.
     WORKSPACE_REPO_URL: workspace.repoUrl,
@@ -38,10 +38,11 @@ export function deployEnvironment(config: Config, base: NodeJS.ProcessEnv,
     PREFECT_CLI_WRAP_LINES: "false",
     NO_COLOR: "1",
     COLUMNS: "200",
-    // A deployment without work_pool.name goes to the pool this worker serves, instead of
-    // failing with "A work pool is required" as non-interactive prefect deploy does.
-    PREFECT_DEPLOYMENTS_DEFAULT_WORK_POOL_NAME: config.workPool.name,
   };
+  // For a single deployment, prefect deploy lets this setting override the manifest's own
+  // work_pool.name; registration passes --pool instead, and only where the manifest names none.
+  delete env.PREFECT_DEPLOYMENTS_DEFAULT_WORK_POOL_NAME;
+  return env;
 }
 
 /** What the worker runs with: its health server reachable from outside the container. */

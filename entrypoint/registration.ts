@@ -79,8 +79,10 @@ async function registerOne(manifest: string, deployment: ManifestDeployment,
   const before = await findDeployments(api, name);
 
   const output: string[] = [];
+  // Non-interactive prefect deploy fails a deployment without a work pool; it goes to ours.
+  const pool = deployment.workPool ? [] : ["--pool", options.workPool];
   const exit = await runChild("prefect", ["--no-prompt", "deploy", "--prefect-file", manifest,
-    "--name", deployment.name], {
+    "--name", deployment.name, ...pool], {
     cwd: options.checkoutDir, env: options.env, timeoutMs: options.timeoutMs,
     signal: options.signal,
     onLine: (line) => {

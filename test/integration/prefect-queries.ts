@@ -1,0 +1,63 @@
+/** Reading what the entrypoint left on a Prefect server, through Prefect's REST API. */
+
+export interface StoredDeployment {
+  id: string;
+  name: string;
+  updated: string;
+  work_pool_name: string | null;
+  pull_steps: unknown;
+  [field: string]: unknown;
+}
+
+export interface StoredWorker {
+  name: string;
+  status: string;
+  last_heartbeat_time: string;
+}
+
+async function call<T>(apiUrl: string, method: string, path: string, body?: unknown):
+  Promise<{ status: number; body: T }> {
+  const response = await fetch(`${apiUrl}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+export async function deploymentsNamed(apiUrl: string, name: string):
+  Promise<StoredDeployment[]> {
+  const answer = await call<StoredDeployment[]>(apiUrl, "POST", "/deployments/filter",
+    { deployments: { name: { any_: [name] } } });
+  return answer.body;
+}
+
+/** The whole deployment as the server stores it, pull steps and job variables included. */
+export async function readDeployment(apiUrl: string, id: string): Promise<StoredDeployment> {
+  return (await call<StoredDeployment>(apiUrl, "GET", `/deployments/${id}`)).body;
+}
+
+export async function readWorkPool(apiUrl: string, name: string):
+  Promise<{ status: number; body: { name: string; type: string; base_job_template: object } }> {
+  return call(apiUrl, "GET", `/work_pools/${encodeURIComponent(name)}`);
+}
+
+export async function workersOf(apiUrl: string, pool: string): Promise<StoredWorker[]> {
+  const answer = await call<StoredWorker[]>(apiUrl, "POST",
+    `/work_pools/${encodeURIComponent(pool)}/workers/filter`, {});
+  return answer.body;
+}
+
+/** Waits until the worker named `name` has sent a heartbeat to the pool. */
+export async function waitForOnlineWorker(apiUrl: string, pool: string, name: string,
+  timeoutMs = 60_000): Promise<StoredWorker> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const worker = (await workersOf(apiUrl, pool).catch(() => []))
+      .find((w) => w.name === name && w.status === "ONLINE");
+    if (worker) return worker;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`worker ${name} did not come online in pool ${pool} within ${timeoutMs} ms`);
+}

@@ -1,0 +1,195 @@
+/**
+ * Whole container starts: the bundle against a real Prefect server and a real authenticated git
+ * server, checked through the Prefect API, the worker's health server and the log.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startGitServer, type GitServer } from "../../stack/git-server.js";
+import { freePort } from "../../stack/ports.js";
+import { seedWorkspaceDir } from "../../stack/paths.js";
+import { startPrefectServer, type PrefectServer } from "../../stack/prefect-server.js";
+import {
+  buildBundle, commandLinesOf, gitPassword, gitUser, manifestYaml, minimalWorkspace,
+  processesMarked, runEntrypoint, temporaryFolder, type EntrypointRun, type LogLine,
+} from "./entrypoint-fixtures.js";
+import {
+  deploymentsNamed, readDeployment, readWorkPool, waitForOnlineWorker,
+} from "./prefect-queries.js";
+
+let prefect: PrefectServer;
+let git: GitServer;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  await buildBundle();
+  [prefect, git] = await Promise.all([startPrefectServer(),
+    startGitServer({ username: gitUser, password: gitPassword })]);
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await Promise.all([prefect?.stop(), git?.stop()]);
+});
+
+interface StartOptions {
+  repo?: string;
+  pool: string;
+  flowsDir?: string;
+  env?: Record<string, string>;
+}
+
+/** One container start; the worker gets a unique name so its heartbeat can be found. */
+async function start(options: StartOptions): Promise<EntrypointRun & { workerName: string;
+  healthPort: number }> {
+  const healthPort = await freePort();
+  const workerName = `worker-${options.pool}-${Date.now()}`;
+  const flows = options.flowsDir ?? temporaryFolder("flows-").path;
+  const run = runEntrypoint({
+    env: {
+      PREFECT_API_URL: prefect.apiUrl,
+      WORK_POOL_NAME: options.pool,
+      WORKER_HEALTH_PORT: String(healthPort),
+      FLOWS_DIR: flows,
+      ...(options.repo ? { GITEA_REPO_URL: git.repoUrl(options.repo), GITEA_USERNAME: gitUser,
+        GITEA_PASSWORD: gitPassword } : {}),
+      ...options.env,
+    },
+    args: ["--name", workerName],
+  });
+  cleanups.push(() => run.stop());
+  return Object.assign(run, { workerName, healthPort });
+}
+
+const isServing = (line: LogLine) => line.phase === "worker" && Array.isArray(line.deployments);
+const outcomeOf = (run: EntrypointRun, deployment: string) =>
+  run.logs.find((l) => l.phase === "registration" && l.deployment === deployment && l.outcome);
+
+describe("a container start", () => {
+  it("creates the pool, registers the tutorial deployment and starts a polling worker on a " +
+    "fresh server and a fresh volume", async () => {
+    expect((await readWorkPool(prefect.apiUrl, "local-pool")).status).toBe(404);
+    await git.createRepo("workspace", { fromDir: seedWorkspaceDir });
+
+    const run = await start({ repo: "workspace", pool: "local-pool" });
+    const serving = await run.waitForLog(isServing);
+    await waitForOnlineWorker(prefect.apiUrl, "local-pool", run.workerName);
+
+    const pool = await readWorkPool(prefect.apiUrl, "local-pool");
+    expect(pool.body).toMatchObject({ name: "local-pool", type: "process" });
+    const stored = await deploymentsNamed(prefect.apiUrl, "nyc-green-taxi-pipeline");
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.work_pool_name).toBe("local-pool");
+    expect(outcomeOf(run, "nyc-green-taxi-pipeline"))
+      .toMatchObject({ outcome: "registered", deploymentId: stored[0]?.id });
+    expect(serving.deployments).toEqual(["nyc-green-taxi-pipeline"]);
+    expect(serving.commit).toMatch(/^[0-9a-f]{40}$/);
+    const health = await fetch(`http://127.0.0.1:${run.healthPort}/health`);
+    expect(health.status).toBe(200);
+
+    for (const phase of ["credentials", "api", "work-pool", "registration"]) {
+      expect(run.logs.some((l) => l.phase === phase && l.step === "start")).toBe(true);
+      const done = run.logs.find((l) => l.phase === phase && typeof l.outcome === "string" &&
+        l.deployment === undefined);
+      expect(done?.durationMs, `${phase} outcome line`).toBeTypeOf("number");
+    }
+    console.log("phase durations of a fresh start (ms):", JSON.stringify(serving.phaseDurationsMs),
+      "startup:", serving.startupMs);
+  });
+
+  it("stores the deployment without any secret and keeps secrets out of logs, arguments and " +
+    ".git/config", async () => {
+    await git.createRepo("secrets", { fromDir: minimalWorkspace });
+    await git.commit("secrets", { files: { "prefect.yaml": manifestYaml([
+      { name: "secret-check" }]) } });
+    const flows = temporaryFolder("flows-");
+    cleanups.push(flows.remove);
+
+    const run = await start({ repo: "secrets", pool: "secret-pool", flowsDir: flows.path });
+    await run.waitForLog(isServing);
+    await waitForOnlineWorker(prefect.apiUrl, "secret-pool", run.workerName);
+    const commandLines = commandLinesOf(run.marker);
+    const [stored] = await deploymentsNamed(prefect.apiUrl, "secret-check");
+    const deployment = await readDeployment(prefect.apiUrl, stored?.id ?? "");
+    await run.terminate();
+
+    expect(deployment.pull_steps).toEqual([{ "prefect.deployments.steps.git_clone": {
+      repository: git.repoUrl("secrets"), branch: "main" } }]);
+    const forms = [gitPassword, encodeURIComponent(gitPassword), "Secret-42"];
+    const gitConfig = fs.readFileSync(path.join(flows.path, "secrets", ".git", "config"), "utf8");
+    for (const [where, text] of Object.entries({ deployment: JSON.stringify(deployment),
+      stdout: run.stdout(), stderr: run.stderr(), commandLines, gitConfig })) {
+      for (const form of forms) expect(text, `${where} contains a secret`).not.toContain(form);
+    }
+    expect(commandLines).toContain("worker start");
+  });
+
+  it("updates the same deployment on the second and third start without duplicates", async () => {
+    await git.createRepo("restarts", { fromDir: minimalWorkspace });
+    await git.commit("restarts", { files: { "prefect.yaml": manifestYaml([
+      { name: "restart-check" }]) } });
+    const flows = temporaryFolder("flows-");
+    cleanups.push(flows.remove);
+
+    const outcomes: unknown[] = [];
+    for (let round = 1; round <= 3; round += 1) {
+      const run = await start({ repo: "restarts", pool: "restart-pool", flowsDir: flows.path });
+      await run.waitForLog(isServing);
+      // A SIGTERM before Python has installed its handlers kills the worker outright (143).
+      await waitForOnlineWorker(prefect.apiUrl, "restart-pool", run.workerName);
+      const line = outcomeOf(run, "restart-check");
+      outcomes.push([line?.outcome, line?.deploymentId]);
+      if (round > 1) {
+        expect(run.logs.some((l) => l.msg?.startsWith("workspace unchanged"))).toBe(true);
+      }
+      expect(await run.terminate()).toEqual({ code: 0, signal: null });
+    }
+
+    const stored = await deploymentsNamed(prefect.apiUrl, "restart-check");
+    expect(stored).toHaveLength(1);
+    const id = stored[0]?.id;
+    expect(outcomes).toEqual([["registered", id], ["updated", id], ["updated", id]]);
+  });
+
+  it("registers a deployment added by a new commit on the next start", async () => {
+    await git.createRepo("growing", { fromDir: minimalWorkspace });
+    await git.commit("growing", { files: { "prefect.yaml": manifestYaml([{ name: "first" }]) } });
+    const flows = temporaryFolder("flows-");
+    cleanups.push(flows.remove);
+
+    const before = await start({ repo: "growing", pool: "growing-pool", flowsDir: flows.path });
+    await before.waitForLog(isServing);
+    await before.stop();
+    const commit = await git.commit("growing", { files: {
+      "prefect.yaml": manifestYaml([{ name: "first" }, { name: "second" }]) } });
+
+    const after = await start({ repo: "growing", pool: "growing-pool", flowsDir: flows.path });
+    const serving = await after.waitForLog(isServing);
+    expect(outcomeOf(after, "first")?.outcome).toBe("updated");
+    expect(outcomeOf(after, "second")?.outcome).toBe("registered");
+    expect(serving).toMatchObject({ deployments: ["first", "second"], commit });
+    expect(await deploymentsNamed(prefect.apiUrl, "second")).toHaveLength(1);
+  });
+
+  it("starts only the worker, without sync or registration, when GITEA_REPO_URL is not set",
+    async () => {
+      const flows = temporaryFolder("flows-");
+      cleanups.push(flows.remove);
+      const run = await start({ pool: "bare-pool", flowsDir: flows.path });
+      const serving = await run.waitForLog(isServing);
+      await waitForOnlineWorker(prefect.apiUrl, "bare-pool", run.workerName);
+
+      expect(serving).toMatchObject({ workspace: "none", deployments: [] });
+      const phases = new Set(run.logs.map((l) => l.phase));
+      expect(phases).not.toContain("workspace");
+      expect(phases).not.toContain("registration");
+      expect(phases).not.toContain("credentials");
+      expect(fs.readdirSync(flows.path)).toEqual([]);
+      expect(fs.existsSync(path.join(run.home, ".netrc"))).toBe(false);
+
+      expect(await run.terminate()).toEqual({ code: 0, signal: null });
+      expect(processesMarked(run.marker)).toEqual([]);
+    });
+});
