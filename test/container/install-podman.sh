@@ -4,11 +4,13 @@
 # cgroupfs and keep the host's ulimits (see podman-args in test/container/podman.ts).
 set -euo pipefail
 
-if ! command -v podman >/dev/null || ! command -v runc >/dev/null \
-  || ! command -v debootstrap >/dev/null; then
+# `podman info` fails when a helper it needs is missing (netavark, say), not only podman itself.
+if ! command -v runc >/dev/null || ! command -v debootstrap >/dev/null \
+  || ! podman info >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends podman runc debootstrap uidmap >/dev/null
+  # netavark, the network backend podman needs even with --network host, is only recommended.
+  apt-get install -y -qq podman runc debootstrap netavark >/dev/null
 fi
 
 conf=/etc/containers/containers.conf
