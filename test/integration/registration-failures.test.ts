@@ -1,0 +1,128 @@
+/**
+ * Broken deployments beside good ones: each deployment is registered on its own, so a broken
+ * one is named with its reason and the rest of the workspace still gets served.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startGitServer, type GitServer } from "../../stack/git-server.js";
+import { freePort } from "../../stack/ports.js";
+import { startPrefectServer, type PrefectServer } from "../../stack/prefect-server.js";
+import {
+  buildBundle, gitPassword, gitUser, manifestYaml, minimalWorkspace, processesMarked,
+  runEntrypoint, temporaryFolder, type EntrypointRun, type LogLine,
+} from "./entrypoint-fixtures.js";
+import { deploymentsNamed, waitForOnlineWorker } from "./prefect-queries.js";
+
+let prefect: PrefectServer;
+let git: GitServer;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  await buildBundle();
+  [prefect, git] = await Promise.all([startPrefectServer(),
+    startGitServer({ username: gitUser, password: gitPassword })]);
+  await git.createRepo("mixed", { fromDir: minimalWorkspace });
+  await git.commit("mixed", { files: {
+    "flows/broken.py": "from prefect import flow\n\n@flow\ndef oops(:\n    pass\n",
+    "prefect.yaml": manifestYaml([{ name: "good" },
+      { name: "missing-file", entrypoint: "flows/nope.py:hello" },
+      { name: "syntax-error", entrypoint: "flows/broken.py:oops" }]),
+  } });
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await Promise.all([prefect?.stop(), git?.stop()]);
+});
+
+async function start(repo: string, pool: string, env: Record<string, string> = {}):
+  Promise<EntrypointRun & { workerName: string }> {
+  const flows = temporaryFolder("flows-");
+  const workerName = `worker-${pool}`;
+  const run = runEntrypoint({
+    env: { PREFECT_API_URL: prefect.apiUrl, GITEA_REPO_URL: git.repoUrl(repo),
+      GITEA_USERNAME: gitUser, GITEA_PASSWORD: gitPassword, FLOWS_DIR: flows.path,
+      WORK_POOL_NAME: pool, WORKER_HEALTH_PORT: String(await freePort()), ...env },
+    args: ["--name", workerName],
+  });
+  cleanups.push(() => run.stop(), flows.remove);
+  return Object.assign(run, { workerName });
+}
+
+const isServing = (line: LogLine) => line.phase === "worker" && Array.isArray(line.deployments);
+const outcomes = (run: EntrypointRun) => Object.fromEntries(run.logs
+  .filter((l) => l.phase === "registration" && l.deployment !== undefined && l.outcome)
+  .map((l) => [l.deployment, { outcome: l.outcome, reason: l.reason }]));
+
+describe("registration with broken deployments", () => {
+  it("registers the good deployment, names the broken ones with their reasons and starts the " +
+    "worker", async () => {
+    const run = await start("mixed", "mixed-pool");
+    const serving = await run.waitForLog(isServing);
+    await waitForOnlineWorker(prefect.apiUrl, "mixed-pool", run.workerName);
+
+    expect(outcomes(run)).toEqual({
+      "good": { outcome: "registered", reason: undefined },
+      "missing-file": { outcome: "failed", reason: expect.stringMatching(
+        /^prefect deploy exited with 1: flows\/nope\.py: FileNotFoundError: .*nope\.py/) },
+      "syntax-error": { outcome: "failed", reason:
+        "prefect deploy exited with 1: flows/broken.py: SyntaxError: invalid syntax" },
+    });
+    expect(run.logs.find((l) => l.phase === "registration" && l.step === undefined &&
+      l.deployment === undefined)).toMatchObject({ outcome: "partial", registered: 1, failed: 2 });
+    expect(serving).toMatchObject({ deployments: ["good"],
+      failedDeployments: ["missing-file", "syntax-error"] });
+    expect(await deploymentsNamed(prefect.apiUrl, "missing-file")).toEqual([]);
+    expect(await run.terminate()).toEqual({ code: 0, signal: null });
+  });
+
+  it("exits 65 without starting the worker when REGISTRATION_STRICT=true and one fails",
+    async () => {
+      const run = await start("mixed", "strict-pool", { REGISTRATION_STRICT: "true" });
+      expect(await run.exit).toEqual({ code: 65, signal: null });
+      // The first test may have registered it already: a deployment is its flow and its name.
+      expect(outcomes(run).good?.outcome).toMatch(/^(registered|updated)$/);
+      expect(run.logs.some((l) => l.phase === "worker")).toBe(false);
+      expect(run.logs.at(-1)?.msg).toMatch(/REGISTRATION_STRICT=true/);
+      expect(processesMarked(run.marker)).toEqual([]);
+    });
+
+  it("fails every deployment of an unparsable or missing manifest and registers the others",
+    async () => {
+      await git.createRepo("manifests", { fromDir: minimalWorkspace });
+      await git.commit("manifests", { files: {
+        "prefect.yaml": manifestYaml([{ name: "from-root" }]),
+        "team/prefect.yaml": "deployments:\n  - name: lost-one\n    entrypoint: [oops\n" +
+          "  - name: lost-two\n",
+      } });
+      const run = await start("manifests", "manifests-pool",
+        { PREFECT_MANIFESTS: "prefect.yaml,team/prefect.yaml,gone/prefect.yaml" });
+      await run.waitForLog(isServing);
+
+      const results = outcomes(run);
+      expect(results["from-root"]?.outcome).toBe("registered");
+      for (const name of ["lost-one", "lost-two"]) {
+        expect(results[name]).toEqual({ outcome: "failed",
+          reason: expect.stringMatching(/^team\/prefect\.yaml is not valid YAML: .*line \d+/) });
+      }
+      expect(results["*"]).toEqual({ outcome: "failed",
+        reason: "gone/prefect.yaml does not exist in the checkout (PREFECT_MANIFESTS)" });
+    });
+
+  it("stops a prefect deploy that outlives DEPLOY_TIMEOUT_SECONDS and reports it", async () => {
+    await git.createRepo("slow", { fromDir: minimalWorkspace });
+    await git.commit("slow", { files: {
+      "flows/slow.py": "import time\n\ntime.sleep(300)\n",
+      "prefect.yaml": manifestYaml([{ name: "slow-import", entrypoint: "flows/slow.py:hello" },
+        { name: "quick" }]),
+    } });
+    const run = await start("slow", "slow-pool", { DEPLOY_TIMEOUT_SECONDS: "4" });
+    await run.waitForLog(isServing);
+
+    const results = outcomes(run);
+    expect(results["slow-import"]).toEqual({ outcome: "failed", reason: "prefect deploy did " +
+      "not finish within 4 s (DEPLOY_TIMEOUT_SECONDS) and was stopped" });
+    expect(results.quick?.outcome).toBe("registered");
+    expect(processesMarked(run.marker).map((p) => p.command).join("\n")).not.toContain("deploy");
+  });
+});
