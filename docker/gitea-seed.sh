@@ -20,7 +20,7 @@ seed_dir=${SEED_DIR:-/seed/workspace}
 
 log() { printf '{"job":"gitea-seed","msg":"%s"}\n' "$*"; }
 fail() { printf '{"job":"gitea-seed","level":"error","msg":"%s"}\n' "$*" >&2; exit 1; }
-json_string() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
+json_string() { local text=${1//\\/\\\\}; printf '%s' "${text//\"/\\\"}"; }
 
 HOME=$(mktemp -d)
 export HOME

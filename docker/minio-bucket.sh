@@ -1,10 +1,11 @@
-#!/bin/sh
+#!/bin/bash
 # One-shot job of compose.yaml, run in the minio/mc image: creates the bucket the tutorial writes
 # to, unless it exists. The keys go to mc through its configuration file, not its arguments.
-set -eu
+# Bash builtins only, besides mktemp and rm: the image is a minimal one without sed.
+set -euo pipefail
 
 : "${S3_ENDPOINT:?}" "${S3_ACCESS_KEY:?}" "${S3_SECRET_KEY:?}" "${S3_BUCKET:?}"
-json_string() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
+json_string() { local text=${1//\\/\\\\}; printf '%s' "${text//\"/\\\"}"; }
 
 config=$(mktemp -d)
 trap 'rm -rf "$config"' EXIT
