@@ -5,7 +5,8 @@
  * A URL with credentials in it (`https://user:token@gitea/team/workspace.git`, the form Gitea's
  * own UI hands out for a token) is accepted: the userinfo is moved into username and password and
  * the URL is used without it from then on. Rejecting it would only make people split it by hand;
- * accepting it keeps the credentials out of git's config, the deployments and the logs all the same.
+ * accepting it keeps the credentials out of git's config, the deployments and the logs just the
+ * same.
  */
 import type { ConfigProblem } from "./errors.js";
 import { isHttpUrl } from "./config-fields.js";

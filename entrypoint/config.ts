@@ -13,6 +13,7 @@ import {
 } from "./config-fields.js";
 import { ConfigError, type ConfigProblem } from "./errors.js";
 import { workspaceRepository, type WorkspaceRepository } from "./config-repository.js";
+import { redactUrl } from "./redact.js";
 
 export type { WorkspaceRepository } from "./config-repository.js";
 
@@ -42,7 +43,10 @@ export interface Config {
 }
 
 const environment = z.object({
-  PREFECT_API_URL: httpUrl("set it to the Prefect API, e.g. http://prefect-server:4200/api"),
+  PREFECT_API_URL: httpUrl("set it to the Prefect API, e.g. http://prefect-server:4200/api")
+    .refine((value) => redactUrl(value) === value, { error: (issue) => "must not contain " +
+      `credentials (${redactUrl(String(issue.input))}); set ` +
+      "PREFECT_API_AUTH_STRING=user:password for a server with basic auth" }),
   PREFECT_API_KEY: z.string().optional(),
   PREFECT_API_AUTH_STRING: authString.optional(),
   REPO_NAME: folderName.optional(),

@@ -20,8 +20,10 @@ export function failureReason(output: string[]): string {
   const text = lines.join("\n");
 
   if (text.includes("Skipping deployment configuration due to validation errors")) {
-    const fields = lines.filter((line) => line.startsWith("•")).map((line) => line.slice(1).trim());
-    return `the manifest fails Prefect's validation${fields.length ? `: ${fields.join("; ")}` : ""}`;
+    const fields = lines.filter((line) => line.startsWith("•"))
+      .map((line) => line.slice(1).trim());
+    const listed = fields.length > 0 ? `: ${fields.join("; ")}` : "";
+    return `the manifest fails Prefect's validation${listed}`;
   }
   for (const [pattern, explain] of known) {
     const match = pattern.exec(text);

@@ -88,7 +88,8 @@ async function start(config: Config, log: Logger): Promise<number> {
       (netrc) => netrc
         ? { outcome: netrc.action, message: `~/.netrc ${netrc.action} for ${repo.host}`,
           fields: { path: netrc.path, host: repo.host } }
-        : { outcome: "skipped", message: "no GITEA_USERNAME/GITEA_PASSWORD: cloning anonymously" }));
+        : { outcome: "skipped",
+          message: "no GITEA_USERNAME/GITEA_PASSWORD: cloning anonymously" }));
 
     // Phase 3: the workspace checkout (syncWorkspace logs its own start and outcome).
     stop.enter("workspace sync");
@@ -104,7 +105,8 @@ async function start(config: Config, log: Logger): Promise<number> {
   stop.enter("waiting for the Prefect API");
   await timed("api", () => runPhase(log, "api", `waiting for ${redactUrl(config.apiUrl)}/ready`,
     () => waitForApi(api, config.apiReadyTimeoutMs, stop.signal, log),
-    (ready) => ({ outcome: "ready", message: "the Prefect API is ready", fields: { attempts: ready.attempts } })));
+    (ready) => ({ outcome: "ready", message: "the Prefect API is ready",
+      fields: { attempts: ready.attempts } })));
 
   // Phase 5: the work pool, which prefect deploy requires to exist.
   stop.enter("work pool");

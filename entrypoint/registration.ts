@@ -108,7 +108,8 @@ async function registerOne(manifest: string, deployment: ManifestDeployment,
   }
 
   const after = await findDeployments(api, name);
-  const changed = after.filter((d) => !before.some((b) => b.id === d.id && b.updated === d.updated));
+  const changed = after.filter((d) =>
+    !before.some((b) => b.id === d.id && b.updated === d.updated));
   const created = changed.find((d) => !before.some((b) => b.id === d.id));
   if (created) return result("registered", { id: created.id, durationMs });
   if (changed[0]) return result("updated", { id: changed[0].id, durationMs });

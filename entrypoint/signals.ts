@@ -50,7 +50,8 @@ export class StopSignals {
 
   private receive(name: NodeJS.Signals): void {
     if (this.workerPid !== undefined) {
-      this.log?.info({ phase: "worker", signal: name }, `received ${name}, passing it to the worker`);
+      this.log?.info({ phase: "worker", signal: name },
+        `received ${name}, passing it to the worker`);
       this.received ??= name;
       try {
         process.kill(this.workerPid, name);

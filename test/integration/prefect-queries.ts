@@ -46,7 +46,8 @@ export async function readWorkPool(apiUrl: string, name: string):
 export async function workersOf(apiUrl: string, pool: string): Promise<StoredWorker[]> {
   const answer = await call<StoredWorker[]>(apiUrl, "POST",
     `/work_pools/${encodeURIComponent(pool)}/workers/filter`, {});
-  return answer.body;
+  // 404 until the pool exists.
+  return answer.status === 200 ? answer.body : [];
 }
 
 /** Waits until the worker named `name` has sent a heartbeat to the pool. */

@@ -105,7 +105,8 @@ describe("loadConfig", () => {
   });
 
   it("never echoes the password of a repository URL it rejects", () => {
-    const problems = problemsOf({ ...api, GITEA_REPO_URL: "ftp://bot:hunter2@gitea.example.com/ws" });
+    const problems = problemsOf({ ...api,
+      GITEA_REPO_URL: "ftp://bot:hunter2@gitea.example.com/ws" });
     expect(problems.GITEA_REPO_URL).toContain("ftp://gitea.example.com/ws");
     expect(problems.GITEA_REPO_URL).not.toContain("hunter2");
   });
@@ -157,6 +158,14 @@ describe("loadConfig", () => {
     const config = loadConfig({ ...api, PREFECT_API_KEY: "pnu_key",
       PREFECT_API_AUTH_STRING: "admin:pa55word" }, []);
     expect(config.secrets).toEqual(["pnu_key", "admin:pa55word", "pa55word"]);
+  });
+
+  it("refuses credentials inside PREFECT_API_URL and points at PREFECT_API_AUTH_STRING", () => {
+    const problem = problemsOf({ PREFECT_API_URL: "http://admin:hunter2@prefect:4200/api" })
+      .PREFECT_API_URL;
+    expect(problem).toBe("must not contain credentials (http://prefect:4200/api); set " +
+      "PREFECT_API_AUTH_STRING=user:password for a server with basic auth");
+    expect(problem).not.toContain("hunter2");
   });
 
   it("drops a trailing slash from PREFECT_API_URL", () => {

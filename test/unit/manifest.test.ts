@@ -55,7 +55,8 @@ deployments:
   - name: "broken"
     entrypoint: [flows/b.py:b
 `, "teams/prefect.yaml");
-    expect(manifest.problem).toMatch(/^teams\/prefect\.yaml is not valid YAML: .+ at line \d+, column \d+$/);
+    expect(manifest.problem)
+      .toMatch(/^teams\/prefect\.yaml is not valid YAML: .+ at line \d+, column \d+$/);
     expect(manifest.deployments.map((d) => d.name)).toEqual(["good", "broken"]);
   });
 

@@ -1,0 +1,131 @@
+/**
+ * Stop signals in every phase: the entrypoint stops its git or prefect child, exits promptly with
+ * the right status, and leaves no process behind (found by the marker in their environment).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { startGitServer, type GitServer } from "../../stack/git-server.js";
+import { freePort } from "../../stack/ports.js";
+import { startPrefectServer, type PrefectServer } from "../../stack/prefect-server.js";
+import {
+  buildBundle, gitPassword, gitUser, manifestYaml, minimalWorkspace, processesMarked,
+  runEntrypoint, temporaryFolder, type EntrypointRun,
+} from "./entrypoint-fixtures.js";
+import { waitForOnlineWorker } from "./prefect-queries.js";
+
+let prefect: PrefectServer;
+let git: GitServer;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  await buildBundle();
+  [prefect, git] = await Promise.all([startPrefectServer(),
+    startGitServer({ username: gitUser, password: gitPassword })]);
+  await git.createRepo("workspace", { fromDir: minimalWorkspace });
+  await git.createRepo("slow-deploy", { fromDir: minimalWorkspace });
+  await git.commit("slow-deploy", { files: {
+    "flows/slow.py": "import time\n\ntime.sleep(300)\n",
+    "prefect.yaml": manifestYaml([{ name: "slow-import", entrypoint: "flows/slow.py:hello" }]),
+  } });
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  await Promise.all([prefect?.stop(), git?.stop()]);
+});
+
+async function start(repo: string | undefined, pool: string, env: Record<string, string> = {}):
+  Promise<EntrypointRun & { workerName: string }> {
+  const flows = temporaryFolder("flows-");
+  const workerName = `worker-${pool}`;
+  const run = runEntrypoint({
+    env: { PREFECT_API_URL: prefect.apiUrl, FLOWS_DIR: flows.path, WORK_POOL_NAME: pool,
+      WORKER_HEALTH_PORT: String(await freePort()),
+      ...(repo ? { GITEA_REPO_URL: git.repoUrl(repo), GITEA_USERNAME: gitUser,
+        GITEA_PASSWORD: gitPassword } : {}),
+      ...env },
+    args: ["--name", workerName],
+  });
+  cleanups.push(() => run.stop(), flows.remove);
+  return Object.assign(run, { workerName });
+}
+
+/** Waits until one of the run's processes has a command line matching `command`. */
+async function waitForChild(run: EntrypointRun, command: RegExp): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!processesMarked(run.marker).some((p) => command.test(p.command))) {
+    if (Date.now() > deadline) throw new Error(`no process matching ${command} appeared`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Sends `signal` and measures how long the entrypoint takes to exit. */
+async function stopWith(run: EntrypointRun, signal: NodeJS.Signals) {
+  const sent = run.kill(signal);
+  const exit = await run.exit;
+  return { ...exit, seconds: (Date.now() - sent) / 1000, left: processesMarked(run.marker) };
+}
+
+describe("stop signals", () => {
+  it("SIGTERM during a stalled workspace sync stops git and exits 143 within 5 seconds",
+    async () => {
+      git.setLatency(120_000);
+      try {
+        const run = await start("workspace", "sync-pool");
+        await run.waitForLog((l) => l.phase === "workspace" && l.step === "start");
+        await waitForChild(run, /^git (ls-remote|clone|fetch)/);
+
+        const stopped = await stopWith(run, "SIGTERM");
+        expect(stopped).toMatchObject({ code: 143, signal: null, left: [] });
+        expect(stopped.seconds).toBeLessThan(5);
+        expect(run.logs.at(-1)).toMatchObject({ exitStatus: 143 });
+      } finally {
+        git.setLatency(0);
+      }
+    });
+
+  it("SIGTERM during registration stops prefect deploy and exits 143 within 5 seconds",
+    async () => {
+      const run = await start("slow-deploy", "deploy-pool");
+      await run.waitForLog((l) => l.phase === "registration" && l.step === "start");
+      await waitForChild(run, /prefect --no-prompt deploy/);
+
+      const stopped = await stopWith(run, "SIGTERM");
+      expect(stopped).toMatchObject({ code: 143, signal: null, left: [] });
+      expect(stopped.seconds).toBeLessThan(5);
+      expect(run.logs.some((l) => l.phase === "worker")).toBe(false);
+    });
+
+  it("SIGINT while waiting for the Prefect API exits 130 at once", async () => {
+    const run = runEntrypoint({ env: { PREFECT_API_URL: `http://127.0.0.1:${await freePort()}/api`,
+      API_READY_TIMEOUT_SECONDS: "60" } });
+    cleanups.push(() => run.stop());
+    await run.waitForLog((l) => l.phase === "api" && l.step === "start");
+
+    const stopped = await stopWith(run, "SIGINT");
+    expect(stopped).toMatchObject({ code: 130, signal: null, left: [] });
+    expect(stopped.seconds).toBeLessThan(2);
+  });
+
+  it("SIGTERM while the worker runs is passed on; the entrypoint exits with the worker's 0",
+    async () => {
+      const run = await start("workspace", "worker-pool");
+      await waitForOnlineWorker(prefect.apiUrl, "worker-pool", run.workerName);
+
+      const stopped = await stopWith(run, "SIGTERM");
+      expect(stopped).toMatchObject({ code: 0, signal: null, left: [] });
+      expect(stopped.seconds).toBeLessThan(5);
+      expect(run.logs.find((l) => l.phase === "worker" && l.signal === "SIGTERM")?.msg)
+        .toBe("received SIGTERM, passing it to the worker");
+    });
+
+  it("SIGHUP while the worker runs ends it by that signal, and the entrypoint exits 129",
+    async () => {
+      const run = await start(undefined, "hangup-pool");
+      await waitForOnlineWorker(prefect.apiUrl, "hangup-pool", run.workerName);
+
+      const stopped = await stopWith(run, "SIGHUP");
+      expect(stopped).toMatchObject({ code: 129, signal: null, left: [] });
+      expect(stopped.seconds).toBeLessThan(5);
+    });
+});
