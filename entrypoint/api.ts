@@ -33,7 +33,8 @@ export async function waitForApi(api: PrefectApi, timeoutMs: number, signal: Abo
   for (let attempt = 1; ; attempt += 1) {
     const remaining = timeoutMs - (Date.now() - started);
     try {
-      await api.request("GET", "/ready", { timeoutMs: Math.max(1000, Math.min(5000, remaining)) });
+      await api.request("GET", "/ready",
+        { timeoutMs: Math.max(1000, Math.min(5000, remaining)) });
       return { attempts: attempt };
     } catch (error) {
       if (signal.aborted) throw error;
@@ -46,7 +47,7 @@ export async function waitForApi(api: PrefectApi, timeoutMs: number, signal: Abo
     }
 
     const waited = Date.now() - started;
-    if (waited + delayMs > timeoutMs) {
+    if (waited >= timeoutMs) {
       throw new PrefectApiError(`the Prefect API at ${api.shownUrl} was not ready within ` +
         `${Math.round(timeoutMs / 1000)} s (API_READY_TIMEOUT_SECONDS) after ${attempt} ` +
         `attempts; last error: ${lastError}. Check that the server runs and that ` +
@@ -57,7 +58,8 @@ export async function waitForApi(api: PrefectApi, timeoutMs: number, signal: Abo
       log.info({ phase: "api", attempt, waitedMs: waited, error: lastError },
         `still waiting for ${api.shownUrl}/ready`);
     }
-    await sleep(delayMs, undefined, { signal });
+    // The last attempt is made at the deadline, not one backoff step before it.
+    await sleep(Math.min(delayMs, timeoutMs - waited), undefined, { signal });
     delayMs = Math.min(delayMs * 2, maxDelayMs);
   }
 }
