@@ -6,20 +6,15 @@
  * start, stop, start again, check health, run the tutorial. Only `npm run test:container` runs
  * them (CONTAINER_TEST=1): the first run on a machine installs podman and builds base images.
  */
-import { randomBytes } from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { PrefectApi, type Deployment } from "../../stack/demo-prefect-api.js";
 import { waitForFinalState } from "../../stack/demo-flow-run.js";
-import { startFileServer, type FileServer } from "../../stack/file-server.js";
-import { startGitServer, type GitServer } from "../../stack/git-server.js";
 import { repoRoot, seedWorkspaceDir, stackDir } from "../../stack/paths.js";
 import { freePort } from "../../stack/ports.js";
-import { startPrefectServer, type PrefectServer } from "../../stack/prefect-server.js";
-import { startS3Server, type S3Server } from "../../stack/s3-server.js";
+import { startHostStack, type HostStack } from "./host-stack.js";
 import { buildWorkerImage, workerImage } from "./image.js";
 import { Container, podman } from "./podman.js";
 import { declaredDeployments, deploymentsOnServer, logEvents, pollingWorkers, waitFor }
@@ -38,29 +33,18 @@ describe.skipIf(!enabled)("the worker image", () => {
   const timings = new Timings();
   const id = `${process.pid}`;
   const flowsVolume = `worker-test-flows-${id}`;
-  const gitUser = { username: "worker", password: randomBytes(18).toString("base64url") };
   const expectedNames = declaredDeployments(path.join(seedWorkspaceDir, "prefect.yaml"));
   const started: Container[] = [];
-  let prefect: PrefectServer | undefined;
-  let git: GitServer | undefined;
-  let s3: S3Server | undefined;
-  let files: FileServer | undefined;
+  let host: HostStack | undefined;
   let api: PrefectApi;
   let healthPort: number;
   let firstRegistration: Deployment[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(tlcDir, "green_tripdata_2025-01.parquet"))) {
-      throw new Error(`the TLC files are not in ${tlcDir}; set TLC_DATA_DIR to their folder`);
-    }
     await buildWorkerImage(timings);
-    await timings.measure("start Prefect, git, S3 and file servers on the host", async () => {
-      [prefect, git, s3, files] = await Promise.all([
-        startPrefectServer(), startGitServer(gitUser), startS3Server(), startFileServer(tlcDir),
-      ]);
-      await git.createRepo("workspace", { fromDir: seedWorkspaceDir });
-    });
-    api = new PrefectApi(prefect!.apiUrl);
+    host = await timings.measure("start Prefect, git, S3 and file servers on the host",
+      () => startHostStack(tlcDir));
+    api = new PrefectApi(host.prefect.apiUrl);
     healthPort = await freePort();
     await podman(["volume", "create", flowsVolume]);
   }, 45 * 60_000);
@@ -70,7 +54,7 @@ describe.skipIf(!enabled)("the worker image", () => {
       await container.remove(path.join(logsDir, `worker-container-${index + 1}.log`));
     }
     await podman(["volume", "rm", "--force", flowsVolume], { reject: false });
-    await Promise.all([prefect, git, s3, files].map((server) => server?.stop()));
+    await host?.stop();
     timings.save(path.join(stackDir, "container-test-timings.json"));
     console.log(`container test stages:\n${timings.format()}`);
   }, 120_000);
@@ -81,19 +65,8 @@ describe.skipIf(!enabled)("the worker image", () => {
       name: `worker-test-${id}-${started.length + 1}`,
       image: workerImage,
       flowsVolume,
-      env: {
-        PREFECT_API_URL: prefect!.apiUrl,
-        GITEA_REPO_URL: git!.repoUrl("workspace"),
-        GITEA_USERNAME: gitUser.username,
-        WORKER_HEALTH_PORT: String(healthPort),
-        TLC_BASE_URL: files!.url,
-        R2_ENDPOINT: s3!.endpoint,
-        R2_BUCKET: s3!.bucket,
-        R2_REGION: s3!.region,
-        R2_ACCESS_KEY: s3!.accessKey,
-        ...extraEnv,
-      },
-      secretEnv: { GITEA_PASSWORD: gitUser.password, R2_SECRET_KEY: s3!.secretKey },
+      env: { ...host!.workerEnv.env, WORKER_HEALTH_PORT: String(healthPort), ...extraEnv },
+      secretEnv: host!.workerEnv.secretEnv,
     });
     started.push(container);
     return container;
@@ -105,7 +78,7 @@ describe.skipIf(!enabled)("the worker image", () => {
       registrationTimeoutMs, container, async () => {
         const deployments = await deploymentsOnServer(api);
         const registered = deployments.filter((d) => new Date(d.updated) >= since);
-        const polling = await pollingWorkers(prefect!.apiUrl, "local-pool", since);
+        const polling = await pollingWorkers(host!.prefect.apiUrl, "local-pool", since);
         const done = expectedNames.every((name) => registered.some((d) => d.name === name));
         return done && polling.length > 0 ? deployments : undefined;
       });
@@ -122,8 +95,9 @@ describe.skipIf(!enabled)("the worker image", () => {
       expect(deployment.work_pool_name).toBe("local-pool");
     }
     const logs = await worker.logs();
-    expect(logs).not.toContain(gitUser.password);
-    expect(logs).not.toContain(s3!.secretKey);
+    for (const secret of Object.values(host!.workerEnv.secretEnv)) {
+      expect(logs).not.toContain(secret);
+    }
   }, registrationTimeoutMs + 30_000);
 
   it("exits within the grace period of podman stop, with the worker's exit status", async () => {
@@ -147,7 +121,7 @@ describe.skipIf(!enabled)("the worker image", () => {
   it("updates the same deployments on a second start with the same /flows volume", async () => {
     const since = new Date();
     const worker = await startWorker({ EXTRA_PIP_PACKAGES: extraPackage });
-    const second = await timings.measure("second start (checkout kept): registered and polling",
+    const second = await timings.measure("second start, same volume, extra pip package: serving",
       () => waitUntilServing(worker, since));
 
     const ids = (deployments: Deployment[]) => deployments.map((d) => d.id).sort();
@@ -187,7 +161,7 @@ describe.skipIf(!enabled)("the worker image", () => {
     const logs = await api.lastLogsOf(run.id, 40);
     expect(final.state_type, logs.map((line) => line.message).join("\n") +
       `\n--- worker ---\n${(await worker.logs()).slice(-3000)}`).toBe("COMPLETED");
-    expect(files!.downloads).toEqual(expect.arrayContaining(
+    expect(host!.files.downloads).toEqual(expect.arrayContaining(
       ["/green_tripdata_2025-01.parquet", "/green_tripdata_2025-02.parquet"]));
   }, 330_000);
 });
