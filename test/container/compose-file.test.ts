@@ -30,7 +30,8 @@ const compose = (text: string) =>
 const services = compose(composeText).services;
 
 /** `${NAME}`, `${NAME:-default}` and the like; `$${...}` is an escaped dollar, not a variable. */
-const references = [...composeText.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?+])?([^}]*)\}/g)]
+const variable = /(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?+])?([^}]*)\}/g;
+const references = [...composeText.matchAll(variable)]
   .map(([, name, operator, value]) => ({ name: name!, operator, value: value! }));
 /** Build arguments listed without a value are read from the environment too. */
 const passedThrough = Object.values(services).flatMap((service) => service.build?.args ?? [])
