@@ -1,7 +1,8 @@
 #!/bin/bash
 # One-shot job of compose.yaml, run in the minio/mc image: creates the bucket the tutorial writes
 # to, unless it exists. The keys go to mc through its configuration file, not its arguments.
-# Bash builtins only, besides mktemp and rm: the image is a minimal one without sed.
+# Bash builtins only, besides mktemp and rm: the image is a minimal one (UBI micro) where sed
+# and friends may be missing.
 set -euo pipefail
 
 : "${S3_ENDPOINT:?}" "${S3_ACCESS_KEY:?}" "${S3_SECRET_KEY:?}" "${S3_BUCKET:?}"
