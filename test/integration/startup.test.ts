@@ -192,4 +192,53 @@ describe("a container start", () => {
       expect(await run.terminate()).toEqual({ code: 0, signal: null });
       expect(processesMarked(run.marker)).toEqual([]);
     });
+  it("registers from the last good checkout when the git server stops answering", async () => {
+    await git.createRepo("flaky", { fromDir: minimalWorkspace });
+    await git.commit("flaky", { files: { "prefect.yaml": manifestYaml([{ name: "kept" }]) } });
+    const flows = temporaryFolder("flows-");
+    cleanups.push(flows.remove);
+    const first = await start({ repo: "flaky", pool: "flaky-pool", flowsDir: flows.path });
+    await first.waitForLog(isServing);
+    await first.stop();
+
+    git.setLatency(60_000);
+    try {
+      const run = await start({ repo: "flaky", pool: "flaky-pool", flowsDir: flows.path,
+        env: { GIT_TIMEOUT_SECONDS: "2", GIT_RETRIES: "0" } });
+      const serving = await run.waitForLog(isServing);
+      expect(serving).toMatchObject({ workspace: "stale", deployments: ["kept"] });
+      expect(outcomeOf(run, "kept")?.outcome).toBe("updated");
+      expect(run.logs.some((l) => l.msg === "the remote is unreachable: registering from the " +
+        "last good checkout")).toBe(true);
+    } finally {
+      git.setLatency(0);
+    }
+  });
+
+  it("starts the worker without registration when there is no checkout and no git server",
+    async () => {
+      const closed = `http://127.0.0.1:${await freePort()}/team/workspace.git`;
+      const run = await start({ pool: "orphan-pool", env: { GITEA_REPO_URL: closed,
+        GITEA_USERNAME: gitUser, GITEA_PASSWORD: gitPassword, GIT_RETRIES: "0" } });
+      const serving = await run.waitForLog(isServing);
+      await waitForOnlineWorker(prefect.apiUrl, "orphan-pool", run.workerName);
+
+      expect(serving).toMatchObject({ workspace: "unavailable", deployments: [] });
+      expect(run.logs.find((l) => l.phase === "registration")).toMatchObject({
+        outcome: "skipped", msg: "no checkout to register from (workspace unavailable); the " +
+          "worker starts anyway" });
+      expect(await run.terminate()).toEqual({ code: 0, signal: null });
+    });
+
+  it("exits 77 naming the repository when the git server refuses the password", async () => {
+    await git.createRepo("guarded", { fromDir: minimalWorkspace });
+    const run = await start({ pool: "refused-pool", env: {
+      GITEA_REPO_URL: git.repoUrl("guarded"), GITEA_USERNAME: gitUser,
+      GITEA_PASSWORD: "not-the-password" } });
+
+    expect(await run.exit).toEqual({ code: 77, signal: null });
+    expect(run.logs.at(-1)?.msg).toContain(`exiting with 77: authentication failed for ` +
+      `${git.repoUrl("guarded")}: check GITEA_USERNAME / GITEA_PASSWORD`);
+    expect(run.stdout() + run.stderr()).not.toContain("not-the-password");
+  });
 });
