@@ -8,19 +8,21 @@
  * credentials, workspace and registration phases are skipped and only the worker runs.
  * Exit statuses are listed in errors.ts.
  */
-import { loadConfig, bootLogSettings, type Config } from "./config.js";
+import { waitForApi } from "./api.js";
+import { bootLogSettings, loadConfig, type Config, type WorkspaceRepository } from "./config.js";
 import { writeNetrc } from "./credentials.js";
 import { childEnvironment, deployEnvironment, workerEnvironment } from "./environment.js";
-import { ConfigError, describeError, exitStatusFor, ExitStatus } from "./errors.js";
+import { ConfigError, describeError, ExitStatus, exitStatusFor } from "./errors.js";
 import { createLogger, type Logger } from "./log.js";
 import { runPhase } from "./phase.js";
 import { PrefectApi } from "./prefect-api.js";
-import { waitForApi } from "./api.js";
-import { registerAll, type DeploymentResult } from "./registration.js";
 import { redactUrl } from "./redact.js";
+import { registerAll, type DeploymentResult } from "./registration.js";
 import { StopSignals } from "./signals.js";
-import { reportRegistration, reportServing, type StartupTimings } from "./summary.js";
-import { ensureWorkPool } from "./work-pool.js";
+import {
+  reportConfiguration, reportRegistration, reportServing, type StartupTimings,
+} from "./summary.js";
+import { ensureWorkPool, type WorkPoolResult } from "./work-pool.js";
 import { runWorker } from "./worker.js";
 import { syncWorkspace, type WorkspaceResult } from "./workspace.js";
 
@@ -37,12 +39,39 @@ async function main(): Promise<number> {
   try {
     return await start(config, log);
   } catch (error) {
+    // After a stop signal, whatever the aborted phase threw is a consequence of the signal.
     const status = exitStatusFor(stop.signal.aborted ? stop.signal.reason : error);
     const unexpected = status === ExitStatus.software;
     log[unexpected ? "fatal" : "error"]({ exitStatus: status, error: describeError(error),
       ...(unexpected ? { err: error } : {}) }, `exiting with ${status}: ${describeError(error)}`);
     return status;
   }
+}
+
+async function start(config: Config, log: Logger): Promise<number> {
+  reportConfiguration(config, timings.phases.configuration, log);
+  const api = new PrefectApi(config.apiUrl,
+    { apiKey: config.apiKey, authString: config.apiAuthString }, stop.signal);
+  const repo = config.repository;
+
+  const workspace = repo ? await syncRepository(config, repo, log) : undefined;
+  await waitForPrefect(config, api, log);
+  const pool = await prepareWorkPool(config, api, log);
+  const results = repo && workspace && canRegister(workspace, log)
+    ? await register(config, repo, workspace, pool, api, log) : [];
+
+  if (config.registrationStrict && results.some((r) => r.outcome === "failed")) {
+    log.error({ phase: "registration", exitStatus: ExitStatus.registrationFailed },
+      "REGISTRATION_STRICT=true and a deployment failed to register: not starting the worker");
+    return ExitStatus.registrationFailed;
+  }
+
+  // Phase 7: the worker, for as long as the container runs.
+  stop.enter("worker start");
+  await reportServing({ api, pool, workspace, results, timings, log });
+  stop.throwIfStopped();
+  return runWorker({ pool: pool.name, type: pool.type, args: config.workerArgs,
+    env: workerEnvironment(config, process.env), stop, log });
 }
 
 /** Phase 1: the environment, validated before anything runs. */
@@ -62,89 +91,50 @@ function configure(): Config | undefined {
   }
 }
 
-async function start(config: Config, log: Logger): Promise<number> {
-  const repo = config.repository;
-  log.info({ phase: "configuration", outcome: "valid", durationMs: timings.phases.configuration,
-    apiUrl: redactUrl(config.apiUrl), repository: repo?.url ?? null, checkoutDir:
-    repo?.checkoutDir, branch: repo?.branch ?? (repo ? "(remote default)" : undefined),
-    credentials: repo?.password ? "set" : "none", workPool: config.workPool,
-    manifests: config.manifests, registrationStrict: config.registrationStrict,
-    home: config.home, workerArgs: config.workerArgs }, repo
-    ? `configuration valid: workspace ${repo.url} → ${repo.checkoutDir}`
-    : "configuration valid: no GITEA_REPO_URL, so no workspace sync and no registration");
-  const env = childEnvironment(config, process.env);
-  const api = new PrefectApi(config.apiUrl,
-    { apiKey: config.apiKey, authString: config.apiAuthString }, stop.signal);
+/** Phases 2 and 3: ~/.netrc for git (ours, and the flow runs' pull steps), then the checkout. */
+async function syncRepository(config: Config, repo: WorkspaceRepository, log: Logger):
+  Promise<WorkspaceResult> {
+  stop.enter("credentials");
+  const { username, password } = repo;
+  await timed("credentials", () => runPhase(log, "credentials", "writing ~/.netrc",
+    async () => username && password
+      ? writeNetrc({ home: config.home, host: repo.host, login: username, password })
+      : undefined,
+    (netrc) => netrc
+      ? { outcome: netrc.action, message: `~/.netrc ${netrc.action} for ${repo.host}`,
+        fields: { path: netrc.path, host: repo.host } }
+      : { outcome: "skipped", message: "no GITEA_USERNAME/GITEA_PASSWORD: cloning anonymously" }));
 
-  let workspace: WorkspaceResult | undefined;
-  if (repo) {
-    // Phase 2: credentials for git, ours now and the flow runs' git_clone pull steps later.
-    stop.enter("credentials");
-    await timed("credentials", () => runPhase(log, "credentials", "writing ~/.netrc",
-      async () => repo.username && repo.password
-        ? writeNetrc({ home: config.home, host: repo.host, login: repo.username,
-          password: repo.password })
-        : undefined,
-      (netrc) => netrc
-        ? { outcome: netrc.action, message: `~/.netrc ${netrc.action} for ${repo.host}`,
-          fields: { path: netrc.path, host: repo.host } }
-        : { outcome: "skipped",
-          message: "no GITEA_USERNAME/GITEA_PASSWORD: cloning anonymously" }));
+  // syncWorkspace logs its own start and outcome under phase "workspace".
+  stop.enter("workspace sync");
+  const workspace = await timed("workspace", () => syncWorkspace({
+    repoUrl: repo.url, checkoutDir: repo.checkoutDir, branch: repo.branch,
+    timeoutMs: config.gitTimeoutMs, retries: config.gitRetries,
+    env: childEnvironment(config, process.env), log, signal: stop.signal,
+    secrets: config.secrets,
+  }));
+  stop.throwIfStopped();
+  return workspace;
+}
 
-    // Phase 3: the workspace checkout (syncWorkspace logs its own start and outcome).
-    stop.enter("workspace sync");
-    workspace = await timed("workspace", () => syncWorkspace({
-      repoUrl: repo.url, checkoutDir: repo.checkoutDir, branch: repo.branch,
-      timeoutMs: config.gitTimeoutMs, retries: config.gitRetries, env, log,
-      signal: stop.signal, secrets: config.secrets,
-    }));
-    stop.throwIfStopped();
-  }
-
-  // Phase 4: the Prefect API, which may still be starting next to us.
+/** Phase 4: the Prefect API, which may still be starting next to us. */
+async function waitForPrefect(config: Config, api: PrefectApi, log: Logger): Promise<void> {
   stop.enter("waiting for the Prefect API");
   await timed("api", () => runPhase(log, "api", `waiting for ${redactUrl(config.apiUrl)}/ready`,
     () => waitForApi(api, config.apiReadyTimeoutMs, stop.signal, log),
     (ready) => ({ outcome: "ready", message: "the Prefect API is ready",
       fields: { attempts: ready.attempts } })));
+}
 
-  // Phase 5: the work pool, which prefect deploy requires to exist.
+/** Phase 5: the work pool, which prefect deploy requires to exist. */
+async function prepareWorkPool(config: Config, api: PrefectApi, log: Logger):
+  Promise<WorkPoolResult> {
   stop.enter("work pool");
-  const pool = await timed("workPool", () => runPhase(log, "work-pool",
+  return timed("workPool", () => runPhase(log, "work-pool",
     `checking work pool ${config.workPool.name}`,
     () => ensureWorkPool(api, config.workPool, log),
-    (result) => ({ outcome: result.outcome, fields: { pool: result.name, type: result.type },
-      message: `work pool ${result.name} (${result.type}) ${result.outcome}` })));
-
-  // Phase 6: registration of every deployment in the manifests.
-  let results: DeploymentResult[] = [];
-  if (repo && workspace && canRegister(workspace, log)) {
-    stop.enter("registration");
-    const checkout = workspace;
-    results = await timed("registration", () => runPhase(log, "registration",
-      `registering the deployments of ${config.manifests.join(", ")}`,
-      () => registerAll({
-        checkoutDir: checkout.checkoutDir, manifests: config.manifests,
-        workPool: pool.name, timeoutMs: config.deployTimeoutMs, api, log,
-        signal: stop.signal, secrets: config.secrets,
-        env: deployEnvironment(config, process.env, { repoUrl: repo.url,
-          branch: checkout.branch, checkoutDir: checkout.checkoutDir }),
-      }),
-      (all) => reportRegistration(all, log)));
-    stop.throwIfStopped();
-    if (config.registrationStrict && results.some((r) => r.outcome === "failed")) {
-      log.error({ phase: "registration", exitStatus: ExitStatus.registrationFailed },
-        "REGISTRATION_STRICT=true and a deployment failed to register: not starting the worker");
-      return ExitStatus.registrationFailed;
-    }
-  }
-
-  // Phase 7: the worker, for as long as the container runs.
-  stop.enter("worker start");
-  await reportServing({ api, pool, workspace, results, timings, log });
-  stop.throwIfStopped();
-  return runWorker({ pool: pool.name, type: pool.type, args: config.workerArgs,
-    env: workerEnvironment(config, process.env), stop, log });
+    (pool) => ({ outcome: pool.outcome, fields: { pool: pool.name, type: pool.type },
+      message: `work pool ${pool.name} (${pool.type}) ${pool.outcome}` })));
 }
 
 /** A stale checkout is still registered; without any checkout there is nothing to register. */
@@ -159,6 +149,23 @@ function canRegister(workspace: WorkspaceResult, log: Logger): boolean {
       "registering from the last good checkout");
   }
   return true;
+}
+
+/** Phase 6: every deployment of every manifest, each with its own `prefect deploy`. */
+async function register(config: Config, repo: WorkspaceRepository, workspace: WorkspaceResult,
+  pool: WorkPoolResult, api: PrefectApi, log: Logger): Promise<DeploymentResult[]> {
+  stop.enter("registration");
+  const results = await timed("registration", () => runPhase(log, "registration",
+    `registering the deployments of ${config.manifests.join(", ")}`,
+    () => registerAll({
+      checkoutDir: workspace.checkoutDir, manifests: config.manifests, workPool: pool.name,
+      timeoutMs: config.deployTimeoutMs, api, log, signal: stop.signal, secrets: config.secrets,
+      env: deployEnvironment(config, process.env, { repoUrl: repo.url,
+        branch: workspace.branch, checkoutDir: workspace.checkoutDir }),
+    }),
+    (all) => reportRegistration(all, log)));
+  stop.throwIfStopped();
+  return results;
 }
 
 async function timed<T>(phase: keyof StartupTimings["phases"], run: () => Promise<T>):

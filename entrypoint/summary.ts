@@ -1,8 +1,10 @@
 /** The lines an operator reads first: one per deployment, and what the worker will serve. */
 import type { Logger } from "pino";
 
+import type { Config } from "./config.js";
 import type { PhaseReport } from "./phase.js";
 import type { PrefectApi } from "./prefect-api.js";
+import { redactUrl } from "./redact.js";
 import type { DeploymentResult } from "./registration.js";
 import type { WorkPoolResult } from "./work-pool.js";
 import type { WorkspaceResult } from "./workspace.js";
@@ -11,6 +13,20 @@ export interface StartupTimings {
   started: number;
   phases: Partial<Record<"configuration" | "credentials" | "workspace" | "api" | "workPool" |
     "registration", number>>;
+}
+
+/** The configuration in effect, secrets left out: the first line of every start. */
+export function reportConfiguration(config: Config, durationMs: number | undefined,
+  log: Logger): void {
+  const repo = config.repository;
+  log.info({ phase: "configuration", outcome: "valid", durationMs,
+    apiUrl: redactUrl(config.apiUrl), repository: repo?.url ?? null,
+    checkoutDir: repo?.checkoutDir, branch: repo ? repo.branch ?? "(remote default)" : undefined,
+    credentials: repo?.password ? "set" : "none", workPool: config.workPool,
+    manifests: config.manifests, registrationStrict: config.registrationStrict,
+    home: config.home, workerArgs: config.workerArgs }, repo
+    ? `configuration valid: workspace ${repo.url} → ${repo.checkoutDir}`
+    : "configuration valid: no GITEA_REPO_URL, so no workspace sync and no registration");
 }
 
 /** Logs one line per deployment and returns the registration phase's own outcome. */
