@@ -3,16 +3,19 @@
  * restart policy and for whoever reads `docker ps`. The numbers follow BSD's sysexits.h so that
  * a status means the same here as in other daemons:
  *
- * | status  | meaning                                                                        |
- * |---------|--------------------------------------------------------------------------------|
- * | 0..255  | the worker's own exit status, passed through once it ran                       |
- * | 65      | EX_DATAERR: a deployment failed to register and REGISTRATION_STRICT=true       |
- * | 69      | EX_UNAVAILABLE: the Prefect API never became ready, or prefect/git is missing  |
- * | 70      | EX_SOFTWARE: an unexpected error in the entrypoint itself                      |
- * | 73      | EX_CANTCREAT: the checkout or ~/.netrc cannot be written                       |
- * | 77      | EX_NOPERM: the Prefect API or the git server refused our credentials           |
- * | 78      | EX_CONFIG: the environment is invalid; nothing was started                     |
- * | 128 + n | stopped by signal n (SIGTERM: 143) before the worker ran, or the worker died by it |
+ * | status  | meaning                                                                       |
+ * |---------|-------------------------------------------------------------------------------|
+ * | 0..255  | the worker's own exit status, passed through once it ran                      |
+ * | 65      | EX_DATAERR: a deployment failed to register and REGISTRATION_STRICT=true      |
+ * | 69      | EX_UNAVAILABLE: the Prefect API never became ready or failed; prefect is      |
+ * |         | missing; git failed for a reason other than the ones below                    |
+ * | 70      | EX_SOFTWARE: an unexpected error in the entrypoint itself                     |
+ * | 73      | EX_CANTCREAT: the checkout or ~/.netrc cannot be written                      |
+ * | 77      | EX_NOPERM: the Prefect API or the git server refused the credentials          |
+ * | 78      | EX_CONFIG: the environment is invalid (nothing was started), the repository   |
+ * |         | or GIT_BRANCH does not exist, or a credential cannot be written to ~/.netrc   |
+ * | 128 + n | stopped by signal n (SIGTERM: 143) before the worker ran, or the worker died  |
+ * |         | of it                                                                         |
  */
 import os from "node:os";
 

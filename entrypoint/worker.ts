@@ -30,7 +30,8 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   const exit = await runChild("prefect", args, {
     env: options.env,
     // Signals are passed on to the worker, which stops polling and lets its flow runs finish
-    // as Prefect decides; the worker's group is cleaned up only after it has exited.
+    // as Prefect decides; the worker's group is cleaned up only after it has exited. A SIGTERM
+    // that arrives before Python has installed Prefect's handler ends the worker at once (143).
     onStart: (pid) => stop.forwardTo(pid),
   });
   stop.forwardTo(undefined);

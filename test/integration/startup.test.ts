@@ -241,4 +241,21 @@ describe("a container start", () => {
       `${git.repoUrl("guarded")}: check GITEA_USERNAME / GITEA_PASSWORD`);
     expect(run.stdout() + run.stderr()).not.toContain("not-the-password");
   });
+  it("leaves an existing pool of another type as it is and passes the worker's exit status on",
+    async () => {
+      const created = await fetch(`${prefect.apiUrl}/work_pools/`, { method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "other-type-pool", type: "kubernetes" }) });
+      expect(created.status).toBe(201);
+
+      const run = await start({ pool: "other-type-pool" });
+      const exit = await run.exit;
+      expect(run.logs.find((l) => l.phase === "work-pool" && l.level === "warn")?.msg).toBe(
+        "work pool other-type-pool exists with type kubernetes, not WORK_POOL_TYPE=process; " +
+        "it is left as it is and the worker starts as type kubernetes");
+      // This image has no Kubernetes worker: prefect worker start fails, and so does the start.
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(run.logs.at(-1)).toMatchObject({ phase: "worker", outcome: "exited", exitCode: 1 });
+      expect((await readWorkPool(prefect.apiUrl, "other-type-pool")).body.type).toBe("kubernetes");
+    });
 });
