@@ -38,6 +38,8 @@ export function deployEnvironment(config: Config, base: NodeJS.ProcessEnv,
     PREFECT_CLI_WRAP_LINES: "false",
     NO_COLOR: "1",
     COLUMNS: "200",
+    // prefect deploy imports each flow; its bytecode cache would litter the checkout.
+    PYTHONDONTWRITEBYTECODE: "1",
   };
   // For a single deployment, prefect deploy lets this setting override the manifest's own
   // work_pool.name; registration passes --pool instead, and only where the manifest names none.
