@@ -2,6 +2,10 @@
  * Child processes (prefect deploy, prefect worker) started in their own process group and
  * tracked until that whole group is gone. `prefect` starts Python subprocesses of its own (flow
  * runs, git for pull steps); signalling only the direct child would leave those behind.
+ *
+ * The own group also keeps a group-wide signal (`tini -g`, Ctrl-C in a terminal) from reaching
+ * the worker twice, directly and forwarded: Prefect's worker takes a second SIGTERM or SIGINT
+ * as the order to kill itself and its flow runs at once.
  */
 import { createInterface } from "node:readline";
 
