@@ -83,10 +83,10 @@ export function parseManifest(text: string, shownPath = "prefect.yaml"):
 }
 
 /**
- * A name as Prefect stores it: `{{ $VAR }}` placeholders are filled from the environment of the
+ * A value as Prefect stores it: `{{ $VAR }}` placeholders are filled from the environment of the
  * `prefect deploy` process, the same way Prefect's templating fills them.
  */
-export function resolveName(name: string, env: NodeJS.ProcessEnv): string {
+export function fillPlaceholders(name: string, env: NodeJS.ProcessEnv): string {
   return name.replace(/\{\{\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g,
     (placeholder, variable: string) => env[variable] ?? placeholder);
 }

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 
 import { runChild } from "./children.js";
 import { failureReason } from "./deploy-output.js";
-import { readManifest, resolveName, type Manifest, type ManifestDeployment } from "./manifest.js";
+import { readManifest, fillPlaceholders, type Manifest, type ManifestDeployment } from "./manifest.js";
 import type { PrefectApi } from "./prefect-api.js";
 import { redactText } from "./redact.js";
 
@@ -60,10 +60,11 @@ async function registerManifest(manifest: Manifest, options: RegistrationOptions
       `${manifest.path} declares no deployments`);
   }
   for (const deployment of manifest.deployments) {
-    if (deployment.workPool && deployment.workPool !== options.workPool) {
-      options.log.warn({ phase: "registration", deployment: deployment.name,
-        pool: deployment.workPool }, `deployment ${deployment.name} targets work pool ` +
-        `${deployment.workPool}; this worker serves ${options.workPool} and will not run it`);
+    const pool = deployment.workPool && fillPlaceholders(deployment.workPool, options.env);
+    if (pool && pool !== options.workPool) {
+      options.log.warn({ phase: "registration", deployment: deployment.name, pool },
+        `deployment ${deployment.name} targets work pool ${pool}; this worker serves ` +
+        `${options.workPool} and will not run it`);
     }
     results.push(await registerOne(manifest.path, deployment, options));
   }
@@ -73,7 +74,7 @@ async function registerManifest(manifest: Manifest, options: RegistrationOptions
 async function registerOne(manifest: string, deployment: ManifestDeployment,
   options: RegistrationOptions): Promise<DeploymentResult> {
   const { log, api } = options;
-  const name = resolveName(deployment.name, options.env);
+  const name = fillPlaceholders(deployment.name, options.env);
   const result = (outcome: DeploymentResult["outcome"], extra: Partial<DeploymentResult>) =>
     ({ manifest, deployment: name, outcome, ...extra });
   const before = await findDeployments(api, name);

@@ -5,7 +5,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 import { failureReason } from "../../entrypoint/deploy-output.js";
-import { parseManifest, readManifest, resolveName } from "../../entrypoint/manifest.js";
+import { parseManifest, readManifest, fillPlaceholders } from "../../entrypoint/manifest.js";
 
 describe("parseManifest", () => {
   it("lists each deployment with its entrypoint and work pool", () => {
@@ -89,9 +89,9 @@ describe("readManifest", () => {
   });
 });
 
-describe("resolveName", () => {
+describe("fillPlaceholders", () => {
   it("fills {{ $VAR }} placeholders from the environment and leaves unknown ones", () => {
-    expect(resolveName("etl-{{ $WORKSPACE_BRANCH }}-{{$NOPE}}", { WORKSPACE_BRANCH: "main" }))
+    expect(fillPlaceholders("etl-{{ $WORKSPACE_BRANCH }}-{{$NOPE}}", { WORKSPACE_BRANCH: "main" }))
       .toBe("etl-main-{{$NOPE}}");
   });
 });
