@@ -86,8 +86,8 @@ export function parseManifest(text: string, shownPath = "prefect.yaml"):
  * A value as Prefect stores it: `{{ $VAR }}` placeholders are filled from the environment of the
  * `prefect deploy` process, the same way Prefect's templating fills them.
  */
-export function fillPlaceholders(name: string, env: NodeJS.ProcessEnv): string {
-  return name.replace(/\{\{\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g,
+export function fillPlaceholders(value: string, env: NodeJS.ProcessEnv): string {
+  return value.replace(/\{\{\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g,
     (placeholder, variable: string) => env[variable] ?? placeholder);
 }
 

@@ -8,7 +8,9 @@ import type { Logger } from "pino";
 
 import { runChild } from "./children.js";
 import { failureReason } from "./deploy-output.js";
-import { readManifest, fillPlaceholders, type Manifest, type ManifestDeployment } from "./manifest.js";
+import {
+  fillPlaceholders, readManifest, type Manifest, type ManifestDeployment,
+} from "./manifest.js";
 import type { PrefectApi } from "./prefect-api.js";
 import { redactText } from "./redact.js";
 

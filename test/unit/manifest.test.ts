@@ -5,7 +5,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 import { failureReason } from "../../entrypoint/deploy-output.js";
-import { parseManifest, readManifest, fillPlaceholders } from "../../entrypoint/manifest.js";
+import { fillPlaceholders, parseManifest, readManifest } from "../../entrypoint/manifest.js";
 
 describe("parseManifest", () => {
   it("lists each deployment with its entrypoint and work pool", () => {
@@ -91,7 +91,8 @@ describe("readManifest", () => {
 
 describe("fillPlaceholders", () => {
   it("fills {{ $VAR }} placeholders from the environment and leaves unknown ones", () => {
-    expect(fillPlaceholders("etl-{{ $WORKSPACE_BRANCH }}-{{$NOPE}}", { WORKSPACE_BRANCH: "main" }))
+    expect(fillPlaceholders("etl-{{ $WORKSPACE_BRANCH }}-{{$NOPE}}",
+      { WORKSPACE_BRANCH: "main" }))
       .toBe("etl-main-{{$NOPE}}");
   });
 });
