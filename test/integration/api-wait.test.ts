@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { freePort } from "../../stack/ports.js";
 import { startPrefectServer, type PrefectServer } from "../../stack/prefect-server.js";
-import { buildBundle, processesMarked, runEntrypoint, type LogLine } from "./entrypoint-fixtures.js";
+import {
+  buildBundle, processesMarked, runEntrypoint, type LogLine,
+} from "./entrypoint-fixtures.js";
 import { readWorkPool, waitForOnlineWorker } from "./prefect-queries.js";
 
 let prefect: PrefectServer;
