@@ -99,15 +99,18 @@ describe("a container start", () => {
       "startup:", serving.startupMs);
   });
 
-  it("stores the deployment without any secret and keeps secrets out of logs, arguments and " +
-    ".git/config", async () => {
+  it("takes credentials from inside GITEA_REPO_URL and keeps them out of the stored deployment, " +
+    "the logs, process arguments and .git/config", async () => {
     await git.createRepo("secrets", { fromDir: minimalWorkspace });
     await git.commit("secrets", { files: { "prefect.yaml": manifestYaml([
       { name: "secret-check" }]) } });
     const flows = temporaryFolder("flows-");
     cleanups.push(flows.remove);
 
-    const run = await start({ repo: "secrets", pool: "secret-pool", flowsDir: flows.path });
+    const withCredentials = git.repoUrl("secrets")
+      .replace("://", `://${gitUser}:${encodeURIComponent(gitPassword)}@`);
+    const run = await start({ pool: "secret-pool", flowsDir: flows.path,
+      env: { GITEA_REPO_URL: withCredentials } });
     await run.waitForLog(isServing);
     await waitForOnlineWorker(prefect.apiUrl, "secret-pool", run.workerName);
     const commandLines = commandLinesOf(run.marker);
