@@ -11,6 +11,9 @@ import path from "node:path";
 import { execa } from "execa";
 
 import { bundlePath, repoRoot, venvBin } from "../../stack/paths.js";
+import { processesMarked } from "./process-family.js";
+
+export { commandLinesOf, processesMarked } from "./process-family.js";
 
 export const gitUser = "flow-bot";
 /** Characters that URLs, JSON and .netrc each treat specially, so redaction is put to work. */
@@ -71,56 +74,38 @@ export function runEntrypoint(options: RunOptions): EntrypointRun {
   });
   let stdout = "";
   let stderr = "";
-  const logs: LogLine[] = [];
-  const waiters = new Set<() => void>();
   let pending = "";
+  let exited: EntrypointExit | undefined;
+  const logs: LogLine[] = [];
   child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
-    pending += chunk.toString();
-    const lines = pending.split("\n");
+    const lines = (pending + chunk.toString()).split("\n");
     pending = lines.pop() ?? "";
-    for (const line of lines) logs.push(parseLine(line));
-    for (const waiter of waiters) waiter();
+    logs.push(...lines.map(parseLine));
   });
   child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+  // "close" rather than "exit": by then everything the process wrote has been read.
   const exit = new Promise<EntrypointExit>((resolve) => {
-    child.on("exit", (code, signal) => resolve({ code, signal }));
+    child.on("close", (code, signal) => resolve(exited = { code, signal }));
   });
+  const output = () => `stdout:\n${stdout}\nstderr:\n${stderr}`;
 
   return {
     marker, home, logs, exit,
     stdout: () => stdout,
     stderr: () => stderr,
-    waitForLog: (match, timeoutMs = 60_000) => new Promise((resolve, reject) => {
-      const check = () => {
+    async waitForLog(match, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
         const found = logs.find(match);
-        if (!found) return false;
-        done();
-        resolve(found);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`no matching log line within ${timeoutMs} ms; output:\n${stdout}\n` +
-          `stderr:\n${stderr}`));
-      }, timeoutMs);
-      const onExit = () => setTimeout(() => {
-        if (check()) return;
-        done();
-        reject(new Error(`the entrypoint exited before the log line; output:\n${stdout}\n` +
-          `stderr:\n${stderr}`));
-      }, 50);
-      const done = () => {
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        child.off("exit", onExit);
-      };
-      const waiter = () => { check(); };
-      waiters.add(waiter);
-      child.on("exit", onExit);
-      if (child.exitCode !== null || child.signalCode !== null) onExit();
-      check();
-    }),
+        if (found) return found;
+        if (exited) throw new Error(`the entrypoint exited before the log line; ${output()}`);
+        if (Date.now() > deadline) {
+          throw new Error(`no matching log line within ${timeoutMs} ms; ${output()}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
     kill: (signal) => {
       child.kill(signal);
       return Date.now();
@@ -154,36 +139,6 @@ function parseLine(line: string): LogLine {
   } catch {
     return { raw: line };
   }
-}
-
-export interface MarkedProcess {
-  pid: number;
-  command: string;
-}
-
-/** Live (non-zombie) processes whose environment carries `marker`: the entrypoint's family. */
-export function processesMarked(marker: string): MarkedProcess[] {
-  const found: MarkedProcess[] = [];
-  const needle = `ENTRYPOINT_TEST_RUN=${marker}`;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = fs.readFileSync(`/proc/${entry}/environ`, "utf8");
-      if (!environ.split("\0").includes(needle)) continue;
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-      const command = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ");
-      found.push({ pid: Number(entry), command: command.trim() });
-    } catch {
-      // The process ended while it was being read.
-    }
-  }
-  return found;
-}
-
-/** The command lines of all processes of a run, to check no secret is in any argument. */
-export function commandLinesOf(marker: string): string {
-  return processesMarked(marker).map((p) => p.command).join("\n");
 }
 
 /** A temporary folder removed by the returned function. */
