@@ -8,15 +8,16 @@ import { redactUrl } from "./redact.js";
 /** A quoted value for a problem message; never used for variables that hold secrets. */
 const shown = (value: unknown) => JSON.stringify(value);
 
-/** A whole number of seconds; `min` 0 allows zero. */
-export function seconds(fallback: number, min = 1) {
-  return wholeNumber(fallback, min, Number.MAX_SAFE_INTEGER, "seconds");
+/**
+ * A whole number of seconds, at most a day: Node's timers cannot wait longer than about 24 days
+ * and fire at once instead, and no startup step should take hours.
+ */
+export function seconds(fallback: number) {
+  return wholeNumber(fallback, 1, 86_400, " of seconds");
 }
 
 export function wholeNumber(fallback: number, min: number, max: number, unit = "") {
-  const expected = max === Number.MAX_SAFE_INTEGER
-    ? `a whole number${unit ? ` of ${unit}` : ""} of at least ${min}`
-    : `a whole number from ${min} to ${max}`;
+  const expected = `a whole number${unit} from ${min} to ${max}`;
   return z.string().default(String(fallback))
     .refine((value) => /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max,
       { error: (issue) => `must be ${expected}, got ${shown(issue.input)}` })

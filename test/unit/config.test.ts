@@ -76,16 +76,16 @@ describe("loadConfig", () => {
     const problems = problemsOf({ GITEA_REPO_URL: "git@gitea.example.com:team/ws.git",
       GIT_TIMEOUT_SECONDS: "ten", API_READY_TIMEOUT_SECONDS: "0", DEPLOY_TIMEOUT_SECONDS: "-5",
       WORKER_HEALTH_PORT: "80800", LOG_FORMAT: "xml", LOG_LEVEL: "loud",
-      REGISTRATION_STRICT: "sometimes", FLOWS_DIR: "flows", WORK_POOL_NAME: "prefect-pool",
+      REGISTRATION_STRICT: "sometimes", GIT_RETRIES: "1.5", FLOWS_DIR: "flows", WORK_POOL_NAME: "prefect-pool",
       PREFECT_MANIFESTS: "../other/prefect.yaml" }, ["--pool", "other"]);
     expect(Object.keys(problems).sort()).toEqual([
       "API_READY_TIMEOUT_SECONDS", "DEPLOY_TIMEOUT_SECONDS", "FLOWS_DIR", "GITEA_REPO_URL",
-      "GIT_TIMEOUT_SECONDS", "LOG_FORMAT", "LOG_LEVEL", "PREFECT_API_URL", "PREFECT_MANIFESTS",
+      "GIT_RETRIES", "GIT_TIMEOUT_SECONDS", "LOG_FORMAT", "LOG_LEVEL", "PREFECT_API_URL", "PREFECT_MANIFESTS",
       "REGISTRATION_STRICT", "WORKER_HEALTH_PORT", "WORK_POOL_NAME", "command arguments",
     ]);
     expect(problems.PREFECT_API_URL).toMatch(/is required.*http:\/\/prefect-server:4200\/api/);
-    expect(problems.GIT_TIMEOUT_SECONDS).toBe('must be a whole number of seconds of at least 1, ' +
-      'got "ten"');
+    expect(problems.GIT_TIMEOUT_SECONDS).toBe('must be a whole number of seconds from 1 to ' +
+      '86400, got "ten"');
     expect(problems.WORKER_HEALTH_PORT).toMatch(/from 1 to 65535, got "80800"/);
     expect(problems.GITEA_REPO_URL).toMatch(/http:\/\/ or https:\/\/ clone URL/);
     expect(problems["command arguments"]).toMatch(/--pool.*WORK_POOL_NAME/);
@@ -147,6 +147,11 @@ describe("loadConfig", () => {
     const config = loadConfig({ ...api, GITEA_REPO_URL: repo, GITEA_USERNAME: " flow-bot ",
       GITEA_PASSWORD: " pass phrase " }, []);
     expect(config.repository).toMatchObject({ username: "flow-bot", password: " pass phrase " });
+  });
+
+  it("refuses a timeout longer than a day, which Node's timers cannot wait for", () => {
+    expect(problemsOf({ ...api, DEPLOY_TIMEOUT_SECONDS: "9999999999" }).DEPLOY_TIMEOUT_SECONDS)
+      .toBe('must be a whole number of seconds from 1 to 86400, got "9999999999"');
   });
 
   it("passes the command-line arguments on to the worker", () => {
