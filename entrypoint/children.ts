@@ -86,9 +86,14 @@ export async function runChild(command: string, args: string[], options: ChildOp
     timedOut: reason === "timedOut",
     stopped: reason === "stopped",
     startError: pid === undefined || (result.exitCode === undefined && !result.signal)
-      ? result.shortMessage : undefined,
+      ? startFailure(result) : undefined,
     durationMs: Date.now() - started,
   };
+}
+
+/** The operating system's reason, e.g. "spawn prefect ENOENT", without execa's wrapping. */
+function startFailure(result: { shortMessage?: string; originalMessage?: string }): string {
+  return result.originalMessage || result.shortMessage?.split("\n").at(-1) || "unknown reason";
 }
 
 /**
