@@ -34,6 +34,8 @@ export interface Config {
   registrationStrict: boolean;
   log: { level: string; format: "json" | "pretty" };
   workerHealthPort: number;
+  /** Address the health server binds; 0.0.0.0 so Docker's health check and probes reach it. */
+  workerHealthHost: string;
   /** The HOME of the worker and its flow runs, where ~/.netrc goes. */
   home: string;
   /** Command-line arguments after the entrypoint, appended to `prefect worker start`. */
@@ -63,6 +65,7 @@ const environment = z.object({
   LOG_LEVEL: logLevel,
   LOG_FORMAT: logFormat,
   WORKER_HEALTH_PORT: wholeNumber(8080, 1, 65535),
+  WORKER_HEALTH_HOST: z.string().default("0.0.0.0"),
   HOME: absolutePath.optional(),
 });
 
@@ -99,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     registrationStrict: e.REGISTRATION_STRICT,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     workerHealthPort: e.WORKER_HEALTH_PORT,
+    workerHealthHost: e.WORKER_HEALTH_HOST,
     home,
     workerArgs: argv,
     secrets: secretsOf(e.PREFECT_API_KEY, e.PREFECT_API_AUTH_STRING, repo?.password),

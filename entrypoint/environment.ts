@@ -47,11 +47,11 @@ export function deployEnvironment(config: Config, base: NodeJS.ProcessEnv,
   return env;
 }
 
-/** What the worker runs with: its health server reachable from outside the container. */
+/** What the worker runs with: its health server on the configured address and port. */
 export function workerEnvironment(config: Config, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
     ...childEnvironment(config, base),
-    PREFECT_WORKER_WEBSERVER_HOST: "0.0.0.0",
+    PREFECT_WORKER_WEBSERVER_HOST: config.workerHealthHost,
     PREFECT_WORKER_WEBSERVER_PORT: String(config.workerHealthPort),
   };
 }

@@ -91,6 +91,7 @@ async function demo(options: DemoOptions, stack: RunningStack): Promise<number> 
       PREFECT_WORKER_QUERY_SECONDS: "2",
       LOG_FORMAT: "pretty",
       WORKER_HEALTH_PORT: String(healthPort),
+      WORKER_HEALTH_HOST: "127.0.0.1",
       ...s3.env,
       ...(tlcBaseUrl ? { TLC_BASE_URL: tlcBaseUrl } : {}),
     }, state.workerHome),

@@ -17,7 +17,7 @@ export interface GitServerOptions {
   password: string;
   /** Defaults to a free port. */
   port?: number;
-  /** Folder holding the bare repositories; defaults to a new temporary folder. */
+  /** Folder holding the bare repositories; defaults to a temporary folder removed by stop(). */
   root?: string;
 }
 
@@ -104,6 +104,7 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.root) fs.rmSync(root, { recursive: true, force: true });
     },
   };
 }

@@ -58,5 +58,10 @@ export async function startPrefectServer(
   await waitUntil(service, `ready at ${url}/api/ready`, options.readyTimeoutMs ?? 90_000,
     async () => (await fetch(`${url}/api/ready`)).ok);
 
-  return { url, apiUrl: `${url}/api`, port, home, logFile, stop: () => service.stop() };
+  const stop = async () => {
+    await service.stop();
+    // A home this function made is only a temporary database: remove it with the server.
+    if (!options.home) fs.rmSync(home, { recursive: true, force: true });
+  };
+  return { url, apiUrl: `${url}/api`, port, home, logFile, stop };
 }

@@ -33,6 +33,7 @@ describe("loadConfig", () => {
       registrationStrict: false,
       log: { level: "info", format: "json" },
       workerHealthPort: 8080,
+      workerHealthHost: "0.0.0.0",
       home: "/home/worker",
       workerArgs: [],
       secrets: [],
