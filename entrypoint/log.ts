@@ -19,15 +19,43 @@ export function createLogger(settings: LogSettings, secrets: string[],
   destination?: DestinationStream): Logger {
   const out = destination ?? pino.destination({ dest: 1, sync: true });
   const stream = settings.format === "pretty" ? prettyStream(out) : out;
-  // In JSON a secret is written escaped ("a\"b"); both spellings must be caught.
-  const forms = secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]);
   return pino({
     level: settings.level,
     base: undefined,
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-    hooks: { streamWrite: (line) => (forms.length > 0 ? redactSecrets(line, forms) : line) },
+    hooks: { streamWrite: (line) => (secrets.length > 0 ? redactLine(line, secrets) : line) },
   }, stream);
+}
+
+/** Fields pino itself writes; they carry no caller data and stay readable whatever the secret. */
+const ownFields = new Set(["time", "level"]);
+
+/**
+ * Masks secrets inside the values of one JSON line, never in its keys, numbers or pino's own
+ * fields: a short password such as "info" or "2" must not turn `"level":"info"` or a timestamp
+ * into `***` (which would both break the JSON and point at the password).
+ */
+export function redactLine(line: string, secrets: string[]): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return redactSecrets(line, secrets);
+  }
+  const masked = Object.fromEntries(Object.entries(entry).map(([key, value]) =>
+    [key, ownFields.has(key) ? value : maskValue(value, secrets)]));
+  return `${JSON.stringify(masked)}\n`;
+}
+
+function maskValue(value: unknown, secrets: string[]): unknown {
+  if (typeof value === "string") return redactSecrets(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => maskValue(item, secrets));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) =>
+      [key, maskValue(item, secrets)]));
+  }
+  return value;
 }
 
 const hidden = new Set(["time", "level", "msg", "phase"]);

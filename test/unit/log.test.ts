@@ -25,6 +25,17 @@ describe("createLogger", () => {
       msg: "cloning with *** failed" });
   });
 
+  it("keeps lines valid and pino's own fields readable when the secret is short", () => {
+    for (const secret of ["info", "2", "0"]) {
+      const { log, lines } = capture("json", [secret]);
+      log.info({ durationMs: 20, path: `/home/${secret}/x` }, `value ${secret}`);
+      const entry = JSON.parse(lines[0] ?? "") as Record<string, unknown>;
+      expect(entry).toMatchObject({ level: "info", durationMs: 20, path: "/home/***/x",
+        msg: "value ***" });
+      expect(String(entry.time)).toMatch(/^\d{4}-\d\d-\d\dT/);
+    }
+  });
+
   it("prints readable single lines in pretty format", () => {
     const { log, lines } = capture("pretty", []);
     log.warn({ phase: "registration", deployment: "daily etl", outcome: "failed" },
