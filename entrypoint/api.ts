@@ -43,6 +43,11 @@ export async function waitForApi(api: PrefectApi, timeoutMs: number, signal: Abo
         throw error;
       }
       lastError = error instanceof Error ? error.message : String(error);
+      // Usually a URL without /api; a proxy may also answer 404 until its backend is up.
+      if (error instanceof PrefectApiError && error.status === 404 && attempt === 1) {
+        log.warn({ phase: "api", error: lastError }, `${api.shownUrl}/ready answered 404: ` +
+          "check that PREFECT_API_URL ends with /api; waiting in case a proxy is still starting");
+      }
       log.debug({ phase: "api", attempt, error: lastError }, "the Prefect API is not ready yet");
     }
 

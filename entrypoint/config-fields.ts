@@ -82,7 +82,8 @@ export const logFormat = z.enum(["json", "pretty"],
   { error: (issue) => `must be json or pretty, got ${shown(issue.input)}` }).default("json");
 
 export const flag = z.stringbool({ error: (issue) =>
-  `must be true or false, got ${shown(issue.input)}` }).default(false);
+  `must be true or false (1/0 and yes/no are accepted too), got ${shown(issue.input)}` })
+  .default(false);
 
 /** `user:password`, as Prefect's PREFECT_API_AUTH_STRING and the server's auth string. */
 export const authString = z.string().refine((value) => value.includes(":"),

@@ -40,6 +40,8 @@ export interface Config {
   home: string;
   /** Command-line arguments after the entrypoint, appended to `prefect worker start`. */
   workerArgs: string[];
+  /** GITEA_* variables the entrypoint does not read: most likely misspelled settings. */
+  unknownGiteaVariables: string[];
   /** Every secret value, for redaction of anything that is printed. */
   secrets: string[];
 }
@@ -68,6 +70,8 @@ const environment = z.object({
   WORKER_HEALTH_HOST: z.string().default("0.0.0.0"),
   HOME: absolutePath.optional(),
 });
+
+const giteaVariables = ["GITEA_REPO_URL", "GITEA_USERNAME", "GITEA_PASSWORD"];
 
 /** Reads the configuration; throws a ConfigError listing every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
@@ -105,6 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     workerHealthHost: e.WORKER_HEALTH_HOST,
     home,
     workerArgs: argv,
+    unknownGiteaVariables: Object.keys(values)
+      .filter((name) => name.startsWith("GITEA_") && !giteaVariables.includes(name)),
     secrets: secretsOf(e.PREFECT_API_KEY, e.PREFECT_API_AUTH_STRING, repo?.password),
   };
 }

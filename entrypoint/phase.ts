@@ -27,7 +27,7 @@ export async function runPhase<T>(log: Logger, phase: string, description: strin
       (error.name === "AbortError" || error.name === "StoppedBySignal");
     log[stopped ? "warn" : "error"]({ phase, outcome: stopped ? "stopped" : "failed",
       durationMs: Date.now() - started, error: describeError(error) },
-    `${phase} ${stopped ? "stopped" : "failed"}: ${describeError(error)}`);
+    `${stopped ? "stopped" : "failed"}: ${describeError(error)}`);
     throw error;
   }
   const done = report(result);

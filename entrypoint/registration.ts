@@ -14,6 +14,9 @@ import {
 import type { PrefectApi } from "./prefect-api.js";
 import { redactText } from "./redact.js";
 
+/** How much of a failed `prefect deploy`'s output is logged: enough for a Python traceback. */
+const outputLinesOnFailure = 40;
+
 export interface RegistrationOptions {
   checkoutDir: string;
   manifests: string[];
@@ -91,11 +94,18 @@ async function registerOne(manifest: string, deployment: ManifestDeployment,
     onLine: (line) => {
       const shown = withoutBox(redactText(line, options.secrets));
       output.push(shown);
-      if (shown !== "") log.info({ phase: "registration", deployment: name }, shown);
+      // Prefect's own chatter (hints to start a worker, deprecation warnings) is noise on
+      // success; it is shown at debug level, and in full below when the deploy fails.
+      if (shown !== "") log.debug({ phase: "registration", deployment: name }, shown);
     },
   });
   const durationMs = exit.durationMs;
   if (exit.stopped) throw options.signal.reason;
+  if (exit.exitCode !== 0 || exit.timedOut) {
+    log.warn({ phase: "registration", deployment: name,
+      output: output.filter((line) => line !== "").slice(-outputLinesOnFailure).join("\n") },
+    `output of the failed prefect deploy of ${name}`);
+  }
   if (exit.startError) {
     return result("failed", { durationMs,
       reason: `prefect could not be started (${exit.startError}); is it on PATH?` });

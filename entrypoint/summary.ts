@@ -27,6 +27,12 @@ export function reportConfiguration(config: Config, durationMs: number | undefin
     home: config.home, workerArgs: config.workerArgs }, repo
     ? `configuration valid: workspace ${repo.url} → ${repo.checkoutDir}`
     : "configuration valid: no GITEA_REPO_URL, so no workspace sync and no registration");
+  if (config.unknownGiteaVariables.length > 0) {
+    log.warn({ phase: "configuration", unknown: config.unknownGiteaVariables },
+      `ignoring unknown ${config.unknownGiteaVariables.join(", ")}: the entrypoint reads ` +
+      "GITEA_REPO_URL, GITEA_USERNAME and GITEA_PASSWORD (an access token goes into " +
+      "GITEA_PASSWORD)");
+  }
 }
 
 /** Logs one line per deployment and returns the registration phase's own outcome. */

@@ -34,10 +34,16 @@ describe("loadConfig", () => {
       log: { level: "info", format: "json" },
       workerHealthPort: 8080,
       workerHealthHost: "0.0.0.0",
+      unknownGiteaVariables: [],
       home: "/home/worker",
       workerArgs: [],
       secrets: [],
     });
+  });
+
+  it("names GITEA_* variables it does not read, such as a misspelled token variable", () => {
+    const config = loadConfig({ ...api, GITEA_TOKEN: "t", GITEA_REPO: repo }, []);
+    expect(config.unknownGiteaVariables.sort()).toEqual(["GITEA_REPO", "GITEA_TOKEN"]);
   });
 
   it("takes the home folder from the operating system when HOME is not set", () => {
