@@ -1,17 +1,19 @@
 /** The environment the entrypoint hands to git, `prefect deploy` and the worker. */
 import type { Config } from "./config.js";
+import { flowRunMarker } from "./flow-runs.js";
 
 /**
- * Variables that carry the workspace credentials. They stay with the entrypoint: git reads the
- * credentials from ~/.netrc, and a manifest referencing `{{ $GITEA_PASSWORD }}` must not be able
- * to copy the password into a deployment stored on the server; nor should flow code see it.
+ * Every GITEA_* variable (the workspace URL and credentials, and any other such as a stray
+ * GITEA_TOKEN) stays with the entrypoint: git reads the credentials from ~/.netrc, and a manifest
+ * referencing `{{ $GITEA_PASSWORD }}` must not be able to copy the password into a deployment
+ * stored on the server; nor should flow code see it.
  */
-const credentialVariables = ["GITEA_PASSWORD", "GITEA_USERNAME", "GITEA_REPO_URL"];
+const entrypointOnly = /^GITEA_/;
 
-/** The base for every child: the entrypoint's environment without credentials, plus HOME. */
+/** The base for every child: the entrypoint's environment without GITEA_*, plus HOME. */
 export function childEnvironment(config: Config, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
-  for (const name of credentialVariables) delete env[name];
+  for (const name of Object.keys(env)) if (entrypointOnly.test(name)) delete env[name];
   return {
     ...env,
     HOME: config.home,
@@ -47,10 +49,14 @@ export function deployEnvironment(config: Config, base: NodeJS.ProcessEnv,
   return env;
 }
 
-/** What the worker runs with: its health server on the configured address and port. */
+/**
+ * What the worker runs with: its health server on the configured address and port, and the
+ * marker by which the entrypoint finds the worker's flow runs after the worker has exited.
+ */
 export function workerEnvironment(config: Config, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
     ...childEnvironment(config, base),
+    [flowRunMarker.name]: flowRunMarker.value,
     PREFECT_WORKER_WEBSERVER_HOST: config.workerHealthHost,
     PREFECT_WORKER_WEBSERVER_PORT: String(config.workerHealthPort),
   };

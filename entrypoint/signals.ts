@@ -2,12 +2,13 @@
  * Stop signals. `docker stop` sends SIGTERM to the entrypoint (PID 1 or tini's child), Ctrl-C
  * sends SIGINT, a closing terminal SIGHUP. Before the worker runs, the first one aborts the
  * current phase (its git or prefect child is stopped) and the entrypoint exits with 128 + n;
- * once the worker runs, every signal is passed on to it and it decides how to wind down.
+ * once the worker runs, the first one is passed on to it and it decides how to wind down.
  */
 import type { Logger } from "pino";
 
 import { killAllGroups } from "./children.js";
 import { signalExitStatus, StoppedBySignal } from "./errors.js";
+import { killFlowRuns } from "./flow-runs.js";
 
 const stopSignals: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP"];
 
@@ -23,10 +24,13 @@ export class StopSignals {
   /** `hardStopMs`: how long an aborted phase may take to unwind before the process exits anyway. */
   constructor(private readonly hardStopMs = 4000) {}
 
-  /** Starts listening; also makes sure no child group survives the entrypoint's exit. */
+  /** Starts listening; also makes sure nothing we started survives the entrypoint's exit. */
   install(): this {
     for (const name of stopSignals) process.on(name, () => this.receive(name));
-    process.on("exit", killAllGroups);
+    process.on("exit", () => {
+      killAllGroups();
+      killFlowRuns();
+    });
     return this;
   }
 
@@ -50,9 +54,17 @@ export class StopSignals {
 
   private receive(name: NodeJS.Signals): void {
     if (this.workerPid !== undefined) {
+      // `timeout` and Docker may deliver SIGTERM twice. Prefect's worker takes a second stop
+      // signal as the order to SIGKILL itself, leaving its flow runs behind; Docker's own SIGKILL
+      // after the grace period remains the hard stop.
+      if (this.received) {
+        this.log?.warn({ phase: "worker", signal: name },
+          `received ${name}: already stopping; waiting for the worker to exit`);
+        return;
+      }
       this.log?.info({ phase: "worker", signal: name },
         `received ${name}, passing it to the worker`);
-      this.received ??= name;
+      this.received = name;
       try {
         process.kill(this.workerPid, name);
       } catch {
@@ -74,6 +86,7 @@ export class StopSignals {
 
   private exitNow(name: NodeJS.Signals): never {
     killAllGroups();
+    killFlowRuns();
     process.exit(signalExitStatus(name));
   }
 }

@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 
 import { runChild } from "./children.js";
 import { EntrypointError, ExitStatus, signalExitStatus } from "./errors.js";
+import { stopFlowRuns } from "./flow-runs.js";
 import type { StopSignals } from "./signals.js";
 
 export interface WorkerOptions {
@@ -29,12 +30,15 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
 
   const exit = await runChild("prefect", args, {
     env: options.env,
-    // Signals are passed on to the worker, which stops polling and lets its flow runs finish
-    // as Prefect decides; the worker's group is cleaned up only after it has exited. A SIGTERM
-    // that arrives before Python has installed Prefect's handler ends the worker at once (143).
+    // The first stop signal is passed on to the worker, which stops polling and winds its flow
+    // runs down as Prefect decides; the worker's group is cleaned up only after it has exited.
+    // A SIGTERM that arrives before Python has installed Prefect's handler ends the worker at
+    // once (143).
     onStart: (pid) => stop.forwardTo(pid),
   });
   stop.forwardTo(undefined);
+  // Flow runs live in sessions of their own, out of the group's reach; none may outlive it.
+  await stopFlowRuns(log);
 
   if (exit.startError) {
     throw new EntrypointError(`the worker could not be started: ${exit.startError}; check that ` +

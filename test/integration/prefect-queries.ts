@@ -62,3 +62,12 @@ export async function waitForOnlineWorker(apiUrl: string, pool: string, name: st
   }
   throw new Error(`worker ${name} did not come online in pool ${pool} within ${timeoutMs} ms`);
 }
+
+/** Asks the server for a run of the deployment now; a worker of its pool picks it up. */
+export async function createFlowRun(apiUrl: string, deploymentId: string):
+  Promise<{ id: string }> {
+  const answer = await call<{ id: string }>(apiUrl, "POST",
+    `/deployments/${deploymentId}/create_flow_run`, {});
+  if (answer.status !== 201) throw new Error(`create_flow_run answered ${answer.status}`);
+  return answer.body;
+}

@@ -11,7 +11,7 @@ import {
   buildBundle, gitPassword, gitUser, manifestYaml, minimalWorkspace, processesMarked,
   runEntrypoint, temporaryFolder, type EntrypointRun,
 } from "./entrypoint-fixtures.js";
-import { waitForOnlineWorker } from "./prefect-queries.js";
+import { createFlowRun, deploymentsNamed, waitForOnlineWorker } from "./prefect-queries.js";
 
 let prefect: PrefectServer;
 let git: GitServer;
@@ -27,7 +27,24 @@ beforeAll(async () => {
     "flows/slow.py": "import time\n\ntime.sleep(300)\n",
     "prefect.yaml": manifestYaml([{ name: "slow-import", entrypoint: "flows/slow.py:hello" }]),
   } });
+  await git.createRepo("slow-flow", { fromDir: minimalWorkspace });
+  await git.commit("slow-flow", { files: {
+    "flows/sleepy.py": sleepyFlow,
+    "prefect.yaml": manifestYaml([{ name: "sleepy", entrypoint: "flows/sleepy.py:sleepy" }]),
+  } });
 });
+
+const sleepyFlow = `"""A flow run that is still running when the container is stopped."""
+import time
+
+from prefect import flow
+
+
+@flow(log_prints=True)
+def sleepy() -> None:
+    """Sleeps for five minutes."""
+    time.sleep(300)
+`;
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -118,6 +135,25 @@ describe("stop signals", () => {
       expect(run.logs.find((l) => l.phase === "worker" && l.signal === "SIGTERM")?.msg)
         .toBe("received SIGTERM, passing it to the worker");
     });
+
+  it("a second SIGTERM is not passed on, and no flow run outlives the entrypoint", async () => {
+    const run = await start("slow-flow", "flow-run-pool");
+    await waitForOnlineWorker(prefect.apiUrl, "flow-run-pool", run.workerName);
+    const [deployment] = await deploymentsNamed(prefect.apiUrl, "sleepy");
+    if (!deployment) throw new Error("the sleepy deployment was not registered");
+    await createFlowRun(prefect.apiUrl, deployment.id);
+    await waitForChild(run, /prefect\.engine/);
+
+    // A moment apart: the kernel merges a signal into one of the same kind still pending.
+    run.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stopped = await stopWith(run, "SIGTERM");
+    expect(stopped.left).toEqual([]);
+    expect(stopped.seconds).toBeLessThan(15);
+    const signals = run.logs.filter((l) => l.phase === "worker" && l.signal === "SIGTERM");
+    expect(signals.map((l) => l.msg)).toEqual(["received SIGTERM, passing it to the worker",
+      "received SIGTERM: already stopping; waiting for the worker to exit"]);
+  });
 
   it("SIGHUP while the worker runs ends it by that signal, and the entrypoint exits 129",
     async () => {
