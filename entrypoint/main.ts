@@ -103,7 +103,8 @@ async function syncRepository(config: Config, repo: WorkspaceRepository, log: Lo
     (netrc) => netrc
       ? { outcome: netrc.action, message: `~/.netrc ${netrc.action} for ${repo.host}`,
         fields: { path: netrc.path, host: repo.host } }
-      : { outcome: "skipped", message: "no GITEA_USERNAME/GITEA_PASSWORD: cloning anonymously" }));
+      : { outcome: "skipped", message: "no GITEA_USERNAME/GITEA_PASSWORD: ~/.netrc left as it " +
+        `is (git uses an entry for ${repo.host} if one is there, else clones anonymously)` }));
 
   // syncWorkspace logs its own start and outcome under phase "workspace".
   stop.enter("workspace sync");

@@ -69,8 +69,13 @@ export interface ServingReport {
 /** The one line that says what the worker is about to serve, and how long startup took. */
 export async function reportServing(report: ServingReport): Promise<void> {
   const { pool, workspace, timings } = report;
-  const deployments = await deploymentsInPool(report.api, pool.name).catch(() =>
-    report.results.filter((r) => r.outcome !== "failed").map((r) => r.deployment));
+  const inPool = await deploymentsInPool(report.api, pool.name).catch(() => {
+    const names = report.results.filter((r) => r.outcome !== "failed").map((r) => r.deployment);
+    return { names, total: names.length };
+  });
+  const deployments = inPool.names;
+  const more = inPool.total > deployments.length
+    ? `, … and ${inPool.total - deployments.length} more` : "";
   const failed = report.results.filter((r) => r.outcome === "failed").map((r) => r.deployment);
   const commit = workspace?.commit?.slice(0, 12);
   const source = workspace === undefined ? "no workspace configured"
@@ -78,19 +83,28 @@ export async function reportServing(report: ServingReport): Promise<void> {
       `${workspace.branch ? ` (${workspace.branch})` : ""}`;
   const startupMs = Date.now() - timings.started;
   report.log.info({ phase: "worker", pool: pool.name, type: pool.type, deployments,
+    deploymentCount: inPool.total,
     failedDeployments: failed, commit: workspace?.commit, branch: workspace?.branch,
     workspace: workspace?.outcome ?? "none", startupMs, phaseDurationsMs: timings.phases },
-  `serving work pool ${pool.name} (${pool.type}) with ${plural(deployments.length, "deployment")}` +
-    `${deployments.length ? ` [${deployments.join(", ")}]` : ""}; ${source}` +
+  `serving work pool ${pool.name} (${pool.type}) with ${plural(inPool.total, "deployment")}` +
+    `${deployments.length ? ` [${deployments.join(", ")}${more}]` : ""}; ${source}` +
     `${failed.length ? `; ${failed.length} failed to register [${failed.join(", ")}]` : ""}; ` +
     `started in ${(startupMs / 1000).toFixed(1)} s`);
 }
 
+/** How many deployment names the serving line lists before it only counts the rest. */
+const listedDeployments = 50;
+
 /** Every deployment the server assigns to the pool, including ones registered elsewhere. */
-async function deploymentsInPool(api: PrefectApi, pool: string): Promise<string[]> {
-  const answer = await api.request<{ name: string }[]>("POST", "/deployments/filter",
-    { body: { work_pools: { name: { any_: [pool] } }, limit: 50 } });
-  return answer.body.map((d) => d.name).sort();
+async function deploymentsInPool(api: PrefectApi, pool: string):
+  Promise<{ names: string[]; total: number }> {
+  const [answer, total] = await Promise.all([
+    api.request<{ name: string }[]>("POST", "/deployments/filter",
+      { body: { work_pools: { name: { any_: [pool] } }, limit: listedDeployments } }),
+    api.request<number>("POST", "/deployments/count",
+      { body: { work_pools: { name: { any_: [pool] } } } }),
+  ]);
+  return { names: answer.body.map((d) => d.name).sort(), total: total.body };
 }
 
 function plural(count: number, noun: string): string {
