@@ -66,8 +66,14 @@ export async function waitForOnlineWorker(apiUrl: string, pool: string, name: st
 /** Asks the server for a run of the deployment now; a worker of its pool picks it up. */
 export async function createFlowRun(apiUrl: string, deploymentId: string):
   Promise<{ id: string }> {
-  const answer = await call<{ id: string }>(apiUrl, "POST",
-    `/deployments/${deploymentId}/create_flow_run`, {});
-  if (answer.status !== 201) throw new Error(`create_flow_run answered ${answer.status}`);
-  return answer.body;
+  for (let attempt = 1; ; attempt++) {
+    const answer = await call<{ id: string }>(apiUrl, "POST",
+      `/deployments/${deploymentId}/create_flow_run`, {});
+    if (answer.status === 201) return answer.body;
+    // A busy SQLite database makes the server answer 503 now and then.
+    if (answer.status < 500 || attempt === 5) {
+      throw new Error(`create_flow_run answered ${answer.status}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

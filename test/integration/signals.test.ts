@@ -148,6 +148,7 @@ describe("stop signals", () => {
     run.kill("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, 200));
     const stopped = await stopWith(run, "SIGTERM");
+    console.log(run.stdout().split("\n").filter((l) => !l.includes("\"raw\"")).slice(-25).join("\n"));
     expect(stopped.left).toEqual([]);
     expect(stopped.seconds).toBeLessThan(15);
     const signals = run.logs.filter((l) => l.phase === "worker" && l.signal === "SIGTERM");
