@@ -148,13 +148,31 @@ describe("stop signals", () => {
     run.kill("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, 200));
     const stopped = await stopWith(run, "SIGTERM");
-    console.log(run.stdout().split("\n").filter((l) => !l.includes("\"raw\"")).slice(-25).join("\n"));
     expect(stopped.left).toEqual([]);
     expect(stopped.seconds).toBeLessThan(15);
     const signals = run.logs.filter((l) => l.phase === "worker" && l.signal === "SIGTERM");
     expect(signals.map((l) => l.msg)).toEqual(["received SIGTERM, passing it to the worker",
       "received SIGTERM: already stopping; waiting for the worker to exit"]);
   });
+
+  it("flow runs left behind by a killed worker are stopped before the entrypoint exits",
+    async () => {
+      const run = await start("slow-flow", "killed-worker-pool");
+      await waitForOnlineWorker(prefect.apiUrl, "killed-worker-pool", run.workerName);
+      const [deployment] = await deploymentsNamed(prefect.apiUrl, "sleepy");
+      if (!deployment) throw new Error("the sleepy deployment was not registered");
+      await createFlowRun(prefect.apiUrl, deployment.id);
+      await waitForChild(run, /prefect\.engine/);
+
+      // What Prefect's worker does to itself on a second stop signal.
+      const worker = processesMarked(run.marker).find((p) => /prefect worker start/.test(p.command));
+      process.kill(worker!.pid, "SIGKILL");
+      const exit = await run.exit;
+      expect(exit).toMatchObject({ code: 137, signal: null });
+      expect(processesMarked(run.marker)).toEqual([]);
+      const stopped = run.logs.find((l) => l.phase === "worker" && l.step === "flow-runs");
+      expect(stopped?.pids).toHaveLength(1);
+    });
 
   it("SIGHUP while the worker runs ends it by that signal, and the entrypoint exits 129",
     async () => {
