@@ -10,9 +10,10 @@ import path from "node:path";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { tlcDir, tlcMissing } from "../tlc-data.js";
 import { PrefectApi, type Deployment } from "../../stack/demo-prefect-api.js";
 import { waitForFinalState } from "../../stack/demo-flow-run.js";
-import { repoRoot, seedWorkspaceDir, stackDir } from "../../stack/paths.js";
+import { seedWorkspaceDir, stackDir } from "../../stack/paths.js";
 import { freePort } from "../../stack/ports.js";
 import { startHostStack, type HostStack } from "./host-stack.js";
 import { buildWorkerImage, workerImage } from "./image.js";
@@ -22,7 +23,6 @@ import { declaredDeployments, deploymentsOnServer, logEvents, pollingWorkers, wa
 import { Timings } from "./timings.js";
 
 const enabled = process.env.CONTAINER_TEST === "1";
-const tlcDir = process.env.TLC_DATA_DIR ?? path.resolve(repoRoot, "..", "shared", "data", "tlc");
 const logsDir = path.join(stackDir, "logs");
 const graceSeconds = 10;
 const registrationTimeoutMs = 240_000;
@@ -151,17 +151,18 @@ describe.skipIf(!enabled)("the worker image", () => {
     expect((await worker.state()).health).toBe("healthy");
   }, 90_000);
 
-  it("runs the tutorial deployment to completion inside the container", async () => {
-    const worker = started[1]!;
-    const deployment = firstRegistration.find((d) => d.name === "nyc-green-taxi-pipeline")!;
-    const run = await api.createFlowRun(deployment.id);
-    const final = await timings.measure("one tutorial flow run", () =>
-      waitForFinalState(api, run.id, { timeoutMs: 300_000 }, () => undefined));
+  it.skipIf(tlcMissing)("runs the tutorial deployment to completion inside the container",
+    async () => {
+      const worker = started[1]!;
+      const deployment = firstRegistration.find((d) => d.name === "nyc-green-taxi-pipeline")!;
+      const run = await api.createFlowRun(deployment.id);
+      const final = await timings.measure("one tutorial flow run", () =>
+        waitForFinalState(api, run.id, { timeoutMs: 300_000 }, () => undefined));
 
-    const logs = await api.lastLogsOf(run.id, 40);
-    expect(final.state_type, logs.map((line) => line.message).join("\n") +
-      `\n--- worker ---\n${(await worker.logs()).slice(-3000)}`).toBe("COMPLETED");
-    expect(host!.files.downloads).toEqual(expect.arrayContaining(
-      ["/green_tripdata_2025-01.parquet", "/green_tripdata_2025-02.parquet"]));
-  }, 330_000);
+      const logs = await api.lastLogsOf(run.id, 40);
+      expect(final.state_type, logs.map((line) => line.message).join("\n") +
+        `\n--- worker ---\n${(await worker.logs()).slice(-3000)}`).toBe("COMPLETED");
+      expect(host!.files.downloads).toEqual(expect.arrayContaining(
+        ["/green_tripdata_2025-01.parquet", "/green_tripdata_2025-02.parquet"]));
+    }, 330_000);
 });

@@ -12,17 +12,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DemoSummary } from "../../stack/demo-report.js";
 import { repoRoot } from "../../stack/paths.js";
 import { freePort } from "../../stack/ports.js";
+import { tlcDir, tlcMissing } from "../tlc-data.js";
 import { leftoverProcesses, processesOf, startDemo, stopDemo, tail, waitForFile, type DemoProcess }
   from "./demo-process.js";
 import { chromiumPath, readDeploymentRow } from "./deployments-page.js";
 import { tripsPerMonth } from "./trip-counts.js";
 
-const tlcDir = process.env.TLC_DATA_DIR ?? path.resolve(repoRoot, "..", "shared", "data", "tlc");
 const resultsDir = path.join(repoRoot, "test-results");
 const deploymentName = "nyc-green-taxi-pipeline";
 const objectPrefix = "nexus-tutorials/NYC/";
 
-describe("npm run demo", () => {
+describe.skipIf(tlcMissing)("npm run demo", () => {
   let demo: DemoProcess;
   let summary: DemoSummary;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "demo-e2e-"));
@@ -30,9 +30,6 @@ describe("npm run demo", () => {
   const stateDir = path.join(work, "state");
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(tlcDir, "green_tripdata_2025-01.parquet"))) {
-      throw new Error(`the TLC files are not in ${tlcDir}; set TLC_DATA_DIR to their folder`);
-    }
     const port = await freePort();
     demo = startDemo(["--port", String(port), "--tlc-dir", tlcDir, "--summary-file", summaryFile,
       "--state-dir", stateDir], path.join(resultsDir, "demo-output.log"));
