@@ -32,6 +32,8 @@ export interface Config {
   apiReadyTimeoutMs: number;
   deployTimeoutMs: number;
   registrationStrict: boolean;
+  /** How often the running worker's workspace is synced again; 0 turns that off. */
+  syncIntervalMs: number;
   log: { level: string; format: "json" | "pretty" };
   workerHealthPort: number;
   /** Address the health server binds; 0.0.0.0 so Docker's health check and probes reach it. */
@@ -64,6 +66,7 @@ const environment = z.object({
   API_READY_TIMEOUT_SECONDS: seconds(120),
   DEPLOY_TIMEOUT_SECONDS: seconds(300),
   REGISTRATION_STRICT: flag,
+  SYNC_INTERVAL_SECONDS: wholeNumber(60, 0, 86_400, " of seconds"),
   LOG_LEVEL: logLevel,
   LOG_FORMAT: logFormat,
   WORKER_HEALTH_PORT: wholeNumber(8080, 1, 65535),
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[]): Config {
     apiReadyTimeoutMs: e.API_READY_TIMEOUT_SECONDS * 1000,
     deployTimeoutMs: e.DEPLOY_TIMEOUT_SECONDS * 1000,
     registrationStrict: e.REGISTRATION_STRICT,
+    syncIntervalMs: e.SYNC_INTERVAL_SECONDS * 1000,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
     workerHealthPort: e.WORKER_HEALTH_PORT,
     workerHealthHost: e.WORKER_HEALTH_HOST,

@@ -4,6 +4,8 @@
  *
  *   configuration → credentials → workspace → Prefect API → work pool → registration → worker
  *
+ * While the worker serves, the workspace is synced again every SYNC_INTERVAL_SECONDS and a moved
+ * branch is registered again (resync.ts), so a push needs no restart.
  * Each phase logs its start and its outcome with its duration. Without GITEA_REPO_URL the
  * credentials, workspace and registration phases are skipped and only the worker runs.
  * Exit statuses are listed in errors.ts.
@@ -18,6 +20,7 @@ import { runPhase } from "./phase.js";
 import { PrefectApi } from "./prefect-api.js";
 import { redactUrl } from "./redact.js";
 import { registerAll, type DeploymentResult } from "./registration.js";
+import { startResync, type Resync } from "./resync.js";
 import { StopSignals } from "./signals.js";
 import {
   reportConfiguration, reportRegistration, reportServing, type StartupTimings,
@@ -70,8 +73,13 @@ async function start(config: Config, log: Logger): Promise<number> {
   stop.enter("worker start");
   await reportServing({ api, pool, workspace, results, timings, log });
   stop.throwIfStopped();
-  return runWorker({ pool: pool.name, type: pool.type, args: config.workerArgs,
-    env: workerEnvironment(config, process.env), stop, log });
+  const resync = resyncWhileServing(config, repo, workspace, pool, api, log);
+  try {
+    return await runWorker({ pool: pool.name, type: pool.type, args: config.workerArgs,
+      env: workerEnvironment(config, process.env), stop, log });
+  } finally {
+    await resync?.stop();
+  }
 }
 
 /** Phase 1: the environment, validated before anything runs. */
@@ -108,14 +116,19 @@ async function syncRepository(config: Config, repo: WorkspaceRepository, log: Lo
 
   // syncWorkspace logs its own start and outcome under phase "workspace".
   stop.enter("workspace sync");
-  const workspace = await timed("workspace", () => syncWorkspace({
-    repoUrl: repo.url, checkoutDir: repo.checkoutDir, branch: repo.branch,
-    timeoutMs: config.gitTimeoutMs, retries: config.gitRetries,
-    env: childEnvironment(config, process.env), log, signal: stop.signal,
-    secrets: config.secrets,
-  }));
+  const workspace = await timed("workspace", () => sync(config, repo, log, stop.signal));
   stop.throwIfStopped();
   return workspace;
+}
+
+/** One sync of the checkout, at start-up and on every resync. */
+function sync(config: Config, repo: WorkspaceRepository, log: Logger, signal: AbortSignal):
+  Promise<WorkspaceResult> {
+  return syncWorkspace({
+    repoUrl: repo.url, checkoutDir: repo.checkoutDir, branch: repo.branch,
+    timeoutMs: config.gitTimeoutMs, retries: config.gitRetries,
+    env: childEnvironment(config, process.env), log, signal, secrets: config.secrets,
+  });
 }
 
 /** Phase 4: the Prefect API, which may still be starting next to us. */
@@ -156,17 +169,40 @@ function canRegister(workspace: WorkspaceResult, log: Logger): boolean {
 async function register(config: Config, repo: WorkspaceRepository, workspace: WorkspaceResult,
   pool: WorkPoolResult, api: PrefectApi, log: Logger): Promise<DeploymentResult[]> {
   stop.enter("registration");
-  const results = await timed("registration", () => runPhase(log, "registration",
+  const results = await timed("registration",
+    () => registerWorkspace(config, repo, workspace, pool, api, log, stop.signal));
+  stop.throwIfStopped();
+  return results;
+}
+
+/** Every deployment of the checkout, with one summary line each; at start-up and on resync. */
+function registerWorkspace(config: Config, repo: WorkspaceRepository,
+  workspace: WorkspaceResult, pool: WorkPoolResult, api: PrefectApi, log: Logger,
+  signal: AbortSignal): Promise<DeploymentResult[]> {
+  return runPhase(log, "registration",
     `registering the deployments of ${config.manifests.join(", ")}`,
     () => registerAll({
       checkoutDir: workspace.checkoutDir, manifests: config.manifests, workPool: pool.name,
-      timeoutMs: config.deployTimeoutMs, api, log, signal: stop.signal, secrets: config.secrets,
+      timeoutMs: config.deployTimeoutMs, api, log, signal, secrets: config.secrets,
       env: deployEnvironment(config, process.env, { repoUrl: repo.url,
         branch: workspace.branch, checkoutDir: workspace.checkoutDir }),
     }),
-    (all) => reportRegistration(all, log)));
-  stop.throwIfStopped();
-  return results;
+    (all) => reportRegistration(all, log));
+}
+
+/** Phase 8, beside the worker: the workspace synced again every SYNC_INTERVAL_SECONDS. */
+function resyncWhileServing(config: Config, repo: WorkspaceRepository | undefined,
+  workspace: WorkspaceResult | undefined, pool: WorkPoolResult, api: PrefectApi, log: Logger):
+  Resync | undefined {
+  if (repo === undefined || config.syncIntervalMs === 0) return undefined;
+  // Without a checkout at start-up (git was down, or the repository empty) there is no commit,
+  // and the first sync that gets one registers it.
+  return startResync({
+    intervalMs: config.syncIntervalMs, commit: workspace?.commit, log,
+    sync: (signal, syncLog) => sync(config, repo, syncLog, signal),
+    register: (synced, signal) =>
+      registerWorkspace(config, repo, synced, pool, api, log, signal),
+  }, stop.stopping);
 }
 
 async function timed<T>(phase: keyof StartupTimings["phases"], run: () => Promise<T>):

@@ -14,8 +14,11 @@ const stopSignals: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP"];
 
 export class StopSignals {
   private readonly controller = new AbortController();
+  private readonly anyStop = new AbortController();
   /** Aborted by the first stop signal that arrives before the worker runs. */
   readonly signal: AbortSignal = this.controller.signal;
+  /** Aborted by the first stop signal in any phase, the worker's included. */
+  readonly stopping: AbortSignal = this.anyStop.signal;
   received: NodeJS.Signals | undefined;
   private workerPid: number | undefined;
   private log: Logger | undefined;
@@ -65,6 +68,7 @@ export class StopSignals {
       this.log?.info({ phase: "worker", signal: name },
         `received ${name}, passing it to the worker`);
       this.received = name;
+      this.anyStop.abort();
       try {
         process.kill(this.workerPid, name);
       } catch {
@@ -80,6 +84,7 @@ export class StopSignals {
     this.log?.warn({ phase: this.phase, signal: name }, `received ${name} during ${this.phase}, ` +
       "stopping");
     this.controller.abort(new StoppedBySignal(name, this.phase));
+    this.anyStop.abort();
     // A phase that does not unwind in time (a child ignoring SIGTERM) must not hold up the stop.
     setTimeout(() => this.exitNow(name), this.hardStopMs).unref();
   }

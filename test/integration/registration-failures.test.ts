@@ -2,25 +2,17 @@
  * Broken deployments beside good ones: each deployment is registered on its own, so a broken
  * one is named with its reason and the rest of the workspace still gets served.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
-import { startGitServer, type GitServer } from "../../stack/git-server.js";
 import { freePort } from "../../stack/ports.js";
-import { startPrefectServer, type PrefectServer } from "../../stack/prefect-server.js";
 import {
-  buildBundle, gitPassword, gitUser, manifestYaml, minimalWorkspace, processesMarked,
+  gitPassword, gitUser, manifestYaml, minimalWorkspace, processesMarked,
   runEntrypoint, temporaryFolder, type EntrypointRun, type LogLine,
 } from "./entrypoint-fixtures.js";
 import { deploymentsNamed, waitForOnlineWorker } from "./prefect-queries.js";
+import { useTestServers } from "./test-servers.js";
 
-let prefect: PrefectServer;
-let git: GitServer;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  await buildBundle();
-  [prefect, git] = await Promise.all([startPrefectServer(),
-    startGitServer({ username: gitUser, password: gitPassword })]);
+const servers = useTestServers(async (git) => {
   await git.createRepo("mixed", { fromDir: minimalWorkspace });
   await git.commit("mixed", { files: {
     "flows/broken.py": "from prefect import flow\n\n@flow\ndef oops(:\n    pass\n",
@@ -30,22 +22,17 @@ beforeAll(async () => {
   } });
 });
 
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await Promise.all([prefect?.stop(), git?.stop()]);
-});
-
 async function start(repo: string, pool: string, env: Record<string, string> = {}):
   Promise<EntrypointRun & { workerName: string }> {
   const flows = temporaryFolder("flows-");
   const workerName = `worker-${pool}`;
   const run = runEntrypoint({
-    env: { PREFECT_API_URL: prefect.apiUrl, GITEA_REPO_URL: git.repoUrl(repo),
+    env: { PREFECT_API_URL: servers.prefect.apiUrl, GITEA_REPO_URL: servers.git.repoUrl(repo),
       GITEA_USERNAME: gitUser, GITEA_PASSWORD: gitPassword, FLOWS_DIR: flows.path,
       WORK_POOL_NAME: pool, WORKER_HEALTH_PORT: String(await freePort()), ...env },
     args: ["--name", workerName],
   });
-  cleanups.push(() => run.stop(), flows.remove);
+  servers.cleanups.push(() => run.stop(), flows.remove);
   return Object.assign(run, { workerName });
 }
 
@@ -59,7 +46,7 @@ describe("registration with broken deployments", () => {
     "worker", async () => {
     const run = await start("mixed", "mixed-pool");
     const serving = await run.waitForLog(isServing);
-    await waitForOnlineWorker(prefect.apiUrl, "mixed-pool", run.workerName);
+    await waitForOnlineWorker(servers.prefect.apiUrl, "mixed-pool", run.workerName);
 
     expect(outcomes(run)).toEqual({
       "good": { outcome: "registered", reason: undefined },
@@ -72,7 +59,7 @@ describe("registration with broken deployments", () => {
       l.deployment === undefined)).toMatchObject({ outcome: "partial", registered: 1, failed: 2 });
     expect(serving).toMatchObject({ deployments: ["good"],
       failedDeployments: ["missing-file", "syntax-error"] });
-    expect(await deploymentsNamed(prefect.apiUrl, "missing-file")).toEqual([]);
+    expect(await deploymentsNamed(servers.prefect.apiUrl, "missing-file")).toEqual([]);
     expect(await run.terminate()).toEqual({ code: 0, signal: null });
   });
 
@@ -89,8 +76,8 @@ describe("registration with broken deployments", () => {
 
   it("fails every deployment of an unparsable or missing manifest and registers the others",
     async () => {
-      await git.createRepo("manifests", { fromDir: minimalWorkspace });
-      await git.commit("manifests", { files: {
+      await servers.git.createRepo("manifests", { fromDir: minimalWorkspace });
+      await servers.git.commit("manifests", { files: {
         "prefect.yaml": manifestYaml([{ name: "from-root" }]),
         "team/prefect.yaml": "deployments:\n  - name: lost-one\n    entrypoint: [oops\n" +
           "  - name: lost-two\n",
@@ -110,8 +97,8 @@ describe("registration with broken deployments", () => {
     });
 
   it("stops a prefect deploy that outlives DEPLOY_TIMEOUT_SECONDS and reports it", async () => {
-    await git.createRepo("slow", { fromDir: minimalWorkspace });
-    await git.commit("slow", { files: {
+    await servers.git.createRepo("slow", { fromDir: minimalWorkspace });
+    await servers.git.commit("slow", { files: {
       "flows/slow.py": "import time\n\ntime.sleep(300)\n",
       "prefect.yaml": manifestYaml([{ name: "slow-import", entrypoint: "flows/slow.py:hello" },
         { name: "quick" }]),

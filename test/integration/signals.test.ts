@@ -2,37 +2,15 @@
  * Stop signals in every phase: the entrypoint stops its git or prefect child, exits promptly with
  * the right status, and leaves no process behind (found by the marker in their environment).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
-import { startGitServer, type GitServer } from "../../stack/git-server.js";
 import { freePort } from "../../stack/ports.js";
-import { startPrefectServer, type PrefectServer } from "../../stack/prefect-server.js";
 import {
-  buildBundle, gitPassword, gitUser, manifestYaml, minimalWorkspace, processesMarked,
+  gitPassword, gitUser, manifestYaml, minimalWorkspace, processesMarked,
   runEntrypoint, temporaryFolder, type EntrypointRun,
 } from "./entrypoint-fixtures.js";
 import { createFlowRun, deploymentsNamed, waitForOnlineWorker } from "./prefect-queries.js";
-
-let prefect: PrefectServer;
-let git: GitServer;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  await buildBundle();
-  [prefect, git] = await Promise.all([startPrefectServer(),
-    startGitServer({ username: gitUser, password: gitPassword })]);
-  await git.createRepo("workspace", { fromDir: minimalWorkspace });
-  await git.createRepo("slow-deploy", { fromDir: minimalWorkspace });
-  await git.commit("slow-deploy", { files: {
-    "flows/slow.py": "import time\n\ntime.sleep(300)\n",
-    "prefect.yaml": manifestYaml([{ name: "slow-import", entrypoint: "flows/slow.py:hello" }]),
-  } });
-  await git.createRepo("slow-flow", { fromDir: minimalWorkspace });
-  await git.commit("slow-flow", { files: {
-    "flows/sleepy.py": sleepyFlow,
-    "prefect.yaml": manifestYaml([{ name: "sleepy", entrypoint: "flows/sleepy.py:sleepy" }]),
-  } });
-});
+import { useTestServers } from "./test-servers.js";
 
 const sleepyFlow = `"""A flow run that is still running when the container is stopped."""
 import time
@@ -46,9 +24,18 @@ def sleepy() -> None:
     time.sleep(300)
 `;
 
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await Promise.all([prefect?.stop(), git?.stop()]);
+const servers = useTestServers(async (git) => {
+  await git.createRepo("workspace", { fromDir: minimalWorkspace });
+  await git.createRepo("slow-deploy", { fromDir: minimalWorkspace });
+  await git.commit("slow-deploy", { files: {
+    "flows/slow.py": "import time\n\ntime.sleep(300)\n",
+    "prefect.yaml": manifestYaml([{ name: "slow-import", entrypoint: "flows/slow.py:hello" }]),
+  } });
+  await git.createRepo("slow-flow", { fromDir: minimalWorkspace });
+  await git.commit("slow-flow", { files: {
+    "flows/sleepy.py": sleepyFlow,
+    "prefect.yaml": manifestYaml([{ name: "sleepy", entrypoint: "flows/sleepy.py:sleepy" }]),
+  } });
 });
 
 async function start(repo: string | undefined, pool: string, env: Record<string, string> = {}):
@@ -56,14 +43,14 @@ async function start(repo: string | undefined, pool: string, env: Record<string,
   const flows = temporaryFolder("flows-");
   const workerName = `worker-${pool}`;
   const run = runEntrypoint({
-    env: { PREFECT_API_URL: prefect.apiUrl, FLOWS_DIR: flows.path, WORK_POOL_NAME: pool,
+    env: { PREFECT_API_URL: servers.prefect.apiUrl, FLOWS_DIR: flows.path, WORK_POOL_NAME: pool,
       WORKER_HEALTH_PORT: String(await freePort()),
-      ...(repo ? { GITEA_REPO_URL: git.repoUrl(repo), GITEA_USERNAME: gitUser,
+      ...(repo ? { GITEA_REPO_URL: servers.git.repoUrl(repo), GITEA_USERNAME: gitUser,
         GITEA_PASSWORD: gitPassword } : {}),
       ...env },
     args: ["--name", workerName],
   });
-  cleanups.push(() => run.stop(), flows.remove);
+  servers.cleanups.push(() => run.stop(), flows.remove);
   return Object.assign(run, { workerName });
 }
 
@@ -86,7 +73,7 @@ async function stopWith(run: EntrypointRun, signal: NodeJS.Signals) {
 describe("stop signals", () => {
   it("SIGTERM during a stalled workspace sync stops git and exits 143 within 5 seconds",
     async () => {
-      git.setLatency(120_000);
+      servers.git.setLatency(120_000);
       try {
         const run = await start("workspace", "sync-pool");
         await run.waitForLog((l) => l.phase === "workspace" && l.step === "start");
@@ -97,7 +84,7 @@ describe("stop signals", () => {
         expect(stopped.seconds).toBeLessThan(5);
         expect(run.logs.at(-1)).toMatchObject({ exitStatus: 143 });
       } finally {
-        git.setLatency(0);
+        servers.git.setLatency(0);
       }
     });
 
@@ -116,7 +103,7 @@ describe("stop signals", () => {
   it("SIGINT while waiting for the Prefect API exits 130 at once", async () => {
     const run = runEntrypoint({ env: { PREFECT_API_URL: `http://127.0.0.1:${await freePort()}/api`,
       API_READY_TIMEOUT_SECONDS: "60" } });
-    cleanups.push(() => run.stop());
+    servers.cleanups.push(() => run.stop());
     await run.waitForLog((l) => l.phase === "api" && l.step === "start");
 
     const stopped = await stopWith(run, "SIGINT");
@@ -127,7 +114,7 @@ describe("stop signals", () => {
   it("SIGTERM while the worker runs is passed on; the entrypoint exits with the worker's 0",
     async () => {
       const run = await start("workspace", "worker-pool");
-      await waitForOnlineWorker(prefect.apiUrl, "worker-pool", run.workerName);
+      await waitForOnlineWorker(servers.prefect.apiUrl, "worker-pool", run.workerName);
 
       const stopped = await stopWith(run, "SIGTERM");
       expect(stopped).toMatchObject({ code: 0, signal: null, left: [] });
@@ -138,10 +125,10 @@ describe("stop signals", () => {
 
   it("a second SIGTERM is not passed on, and no flow run outlives the entrypoint", async () => {
     const run = await start("slow-flow", "flow-run-pool");
-    await waitForOnlineWorker(prefect.apiUrl, "flow-run-pool", run.workerName);
-    const [deployment] = await deploymentsNamed(prefect.apiUrl, "sleepy");
+    await waitForOnlineWorker(servers.prefect.apiUrl, "flow-run-pool", run.workerName);
+    const [deployment] = await deploymentsNamed(servers.prefect.apiUrl, "sleepy");
     if (!deployment) throw new Error("the sleepy deployment was not registered");
-    await createFlowRun(prefect.apiUrl, deployment.id);
+    await createFlowRun(servers.prefect.apiUrl, deployment.id);
     await waitForChild(run, /prefect\.engine/);
 
     // A moment apart: the kernel merges a signal into one of the same kind still pending.
@@ -158,10 +145,10 @@ describe("stop signals", () => {
   it("flow runs left behind by a killed worker are stopped before the entrypoint exits",
     async () => {
       const run = await start("slow-flow", "killed-worker-pool");
-      await waitForOnlineWorker(prefect.apiUrl, "killed-worker-pool", run.workerName);
-      const [deployment] = await deploymentsNamed(prefect.apiUrl, "sleepy");
+      await waitForOnlineWorker(servers.prefect.apiUrl, "killed-worker-pool", run.workerName);
+      const [deployment] = await deploymentsNamed(servers.prefect.apiUrl, "sleepy");
       if (!deployment) throw new Error("the sleepy deployment was not registered");
-      await createFlowRun(prefect.apiUrl, deployment.id);
+      await createFlowRun(servers.prefect.apiUrl, deployment.id);
       await waitForChild(run, /prefect\.engine/);
 
       // What Prefect's worker does to itself on a second stop signal.
@@ -178,7 +165,7 @@ describe("stop signals", () => {
   it("SIGHUP while the worker runs ends it by that signal, and the entrypoint exits 129",
     async () => {
       const run = await start(undefined, "hangup-pool");
-      await waitForOnlineWorker(prefect.apiUrl, "hangup-pool", run.workerName);
+      await waitForOnlineWorker(servers.prefect.apiUrl, "hangup-pool", run.workerName);
 
       const stopped = await stopWith(run, "SIGHUP");
       expect(stopped).toMatchObject({ code: 129, signal: null, left: [] });

@@ -5,34 +5,20 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
-import { startGitServer, type GitServer } from "../../stack/git-server.js";
 import { freePort } from "../../stack/ports.js";
 import { seedWorkspaceDir } from "../../stack/paths.js";
-import { startPrefectServer, type PrefectServer } from "../../stack/prefect-server.js";
 import {
-  buildBundle, commandLinesOf, gitPassword, gitUser, manifestYaml, minimalWorkspace,
+  commandLinesOf, gitPassword, gitUser, manifestYaml, minimalWorkspace,
   processesMarked, runEntrypoint, temporaryFolder, type EntrypointRun, type LogLine,
 } from "./entrypoint-fixtures.js";
 import {
   deploymentsNamed, readDeployment, readWorkPool, waitForOnlineWorker,
 } from "./prefect-queries.js";
+import { useTestServers } from "./test-servers.js";
 
-let prefect: PrefectServer;
-let git: GitServer;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  await buildBundle();
-  [prefect, git] = await Promise.all([startPrefectServer(),
-    startGitServer({ username: gitUser, password: gitPassword })]);
-});
-
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  await Promise.all([prefect?.stop(), git?.stop()]);
-});
+const servers = useTestServers();
 
 interface StartOptions {
   repo?: string;
@@ -49,17 +35,17 @@ async function start(options: StartOptions): Promise<EntrypointRun & { workerNam
   const flows = options.flowsDir ?? temporaryFolder("flows-").path;
   const run = runEntrypoint({
     env: {
-      PREFECT_API_URL: prefect.apiUrl,
+      PREFECT_API_URL: servers.prefect.apiUrl,
       WORK_POOL_NAME: options.pool,
       WORKER_HEALTH_PORT: String(healthPort),
       FLOWS_DIR: flows,
-      ...(options.repo ? { GITEA_REPO_URL: git.repoUrl(options.repo), GITEA_USERNAME: gitUser,
-        GITEA_PASSWORD: gitPassword } : {}),
+      ...(options.repo ? { GITEA_REPO_URL: servers.git.repoUrl(options.repo),
+        GITEA_USERNAME: gitUser, GITEA_PASSWORD: gitPassword } : {}),
       ...options.env,
     },
     args: ["--name", workerName],
   });
-  cleanups.push(() => run.stop());
+  servers.cleanups.push(() => run.stop());
   return Object.assign(run, { workerName, healthPort });
 }
 
@@ -70,16 +56,16 @@ const outcomeOf = (run: EntrypointRun, deployment: string) =>
 describe("a container start", () => {
   it("creates the pool, registers the tutorial deployment and starts a polling worker on a " +
     "fresh server and a fresh volume", async () => {
-    expect((await readWorkPool(prefect.apiUrl, "local-pool")).status).toBe(404);
-    await git.createRepo("workspace", { fromDir: seedWorkspaceDir });
+    expect((await readWorkPool(servers.prefect.apiUrl, "local-pool")).status).toBe(404);
+    await servers.git.createRepo("workspace", { fromDir: seedWorkspaceDir });
 
     const run = await start({ repo: "workspace", pool: "local-pool" });
     const serving = await run.waitForLog(isServing);
-    await waitForOnlineWorker(prefect.apiUrl, "local-pool", run.workerName);
+    await waitForOnlineWorker(servers.prefect.apiUrl, "local-pool", run.workerName);
 
-    const pool = await readWorkPool(prefect.apiUrl, "local-pool");
+    const pool = await readWorkPool(servers.prefect.apiUrl, "local-pool");
     expect(pool.body).toMatchObject({ name: "local-pool", type: "process" });
-    const stored = await deploymentsNamed(prefect.apiUrl, "nyc-green-taxi-pipeline");
+    const stored = await deploymentsNamed(servers.prefect.apiUrl, "nyc-green-taxi-pipeline");
     expect(stored).toHaveLength(1);
     expect(stored[0]?.work_pool_name).toBe("local-pool");
     expect(outcomeOf(run, "nyc-green-taxi-pipeline"))
@@ -101,25 +87,25 @@ describe("a container start", () => {
 
   it("takes credentials from inside GITEA_REPO_URL and keeps them out of the stored deployment, " +
     "the logs, process arguments and .git/config", async () => {
-    await git.createRepo("secrets", { fromDir: minimalWorkspace });
-    await git.commit("secrets", { files: { "prefect.yaml": manifestYaml([
+    await servers.git.createRepo("secrets", { fromDir: minimalWorkspace });
+    await servers.git.commit("secrets", { files: { "prefect.yaml": manifestYaml([
       { name: "secret-check" }]) } });
     const flows = temporaryFolder("flows-");
-    cleanups.push(flows.remove);
+    servers.cleanups.push(flows.remove);
 
-    const withCredentials = git.repoUrl("secrets")
+    const withCredentials = servers.git.repoUrl("secrets")
       .replace("://", `://${gitUser}:${encodeURIComponent(gitPassword)}@`);
     const run = await start({ pool: "secret-pool", flowsDir: flows.path,
       env: { GITEA_REPO_URL: withCredentials } });
     await run.waitForLog(isServing);
-    await waitForOnlineWorker(prefect.apiUrl, "secret-pool", run.workerName);
+    await waitForOnlineWorker(servers.prefect.apiUrl, "secret-pool", run.workerName);
     const commandLines = commandLinesOf(run.marker);
-    const [stored] = await deploymentsNamed(prefect.apiUrl, "secret-check");
-    const deployment = await readDeployment(prefect.apiUrl, stored?.id ?? "");
+    const [stored] = await deploymentsNamed(servers.prefect.apiUrl, "secret-check");
+    const deployment = await readDeployment(servers.prefect.apiUrl, stored?.id ?? "");
     await run.terminate();
 
     expect(deployment.pull_steps).toEqual([{ "prefect.deployments.steps.git_clone": {
-      repository: git.repoUrl("secrets"), branch: "main" } }]);
+      repository: servers.git.repoUrl("secrets"), branch: "main" } }]);
     const forms = [gitPassword, encodeURIComponent(gitPassword), "Secret-42"];
     const gitConfig = fs.readFileSync(path.join(flows.path, "secrets", ".git", "config"), "utf8");
     for (const [where, text] of Object.entries({ deployment: JSON.stringify(deployment),
@@ -130,18 +116,18 @@ describe("a container start", () => {
   });
 
   it("updates the same deployment on the second and third start without duplicates", async () => {
-    await git.createRepo("restarts", { fromDir: minimalWorkspace });
-    await git.commit("restarts", { files: { "prefect.yaml": manifestYaml([
+    await servers.git.createRepo("restarts", { fromDir: minimalWorkspace });
+    await servers.git.commit("restarts", { files: { "prefect.yaml": manifestYaml([
       { name: "restart-check" }]) } });
     const flows = temporaryFolder("flows-");
-    cleanups.push(flows.remove);
+    servers.cleanups.push(flows.remove);
 
     const outcomes: unknown[] = [];
     for (let round = 1; round <= 3; round += 1) {
       const run = await start({ repo: "restarts", pool: "restart-pool", flowsDir: flows.path });
       await run.waitForLog(isServing);
       // A SIGTERM before Python has installed its handlers kills the worker outright (143).
-      await waitForOnlineWorker(prefect.apiUrl, "restart-pool", run.workerName);
+      await waitForOnlineWorker(servers.prefect.apiUrl, "restart-pool", run.workerName);
       const line = outcomeOf(run, "restart-check");
       outcomes.push([line?.outcome, line?.deploymentId]);
       if (round > 1) {
@@ -150,22 +136,23 @@ describe("a container start", () => {
       expect(await run.terminate()).toEqual({ code: 0, signal: null });
     }
 
-    const stored = await deploymentsNamed(prefect.apiUrl, "restart-check");
+    const stored = await deploymentsNamed(servers.prefect.apiUrl, "restart-check");
     expect(stored).toHaveLength(1);
     const id = stored[0]?.id;
     expect(outcomes).toEqual([["registered", id], ["updated", id], ["updated", id]]);
   });
 
   it("registers a deployment added by a new commit on the next start", async () => {
-    await git.createRepo("growing", { fromDir: minimalWorkspace });
-    await git.commit("growing", { files: { "prefect.yaml": manifestYaml([{ name: "first" }]) } });
+    await servers.git.createRepo("growing", { fromDir: minimalWorkspace });
+    await servers.git.commit("growing",
+      { files: { "prefect.yaml": manifestYaml([{ name: "first" }]) } });
     const flows = temporaryFolder("flows-");
-    cleanups.push(flows.remove);
+    servers.cleanups.push(flows.remove);
 
     const before = await start({ repo: "growing", pool: "growing-pool", flowsDir: flows.path });
     await before.waitForLog(isServing);
     await before.stop();
-    const commit = await git.commit("growing", { files: {
+    const commit = await servers.git.commit("growing", { files: {
       "prefect.yaml": manifestYaml([{ name: "first" }, { name: "second" }]) } });
 
     const after = await start({ repo: "growing", pool: "growing-pool", flowsDir: flows.path });
@@ -173,16 +160,16 @@ describe("a container start", () => {
     expect(outcomeOf(after, "first")?.outcome).toBe("updated");
     expect(outcomeOf(after, "second")?.outcome).toBe("registered");
     expect(serving).toMatchObject({ deployments: ["first", "second"], commit });
-    expect(await deploymentsNamed(prefect.apiUrl, "second")).toHaveLength(1);
+    expect(await deploymentsNamed(servers.prefect.apiUrl, "second")).toHaveLength(1);
   });
 
   it("starts only the worker, without sync or registration, when GITEA_REPO_URL is not set",
     async () => {
       const flows = temporaryFolder("flows-");
-      cleanups.push(flows.remove);
+      servers.cleanups.push(flows.remove);
       const run = await start({ pool: "bare-pool", flowsDir: flows.path });
       const serving = await run.waitForLog(isServing);
-      await waitForOnlineWorker(prefect.apiUrl, "bare-pool", run.workerName);
+      await waitForOnlineWorker(servers.prefect.apiUrl, "bare-pool", run.workerName);
 
       expect(serving).toMatchObject({ workspace: "none", deployments: [] });
       const phases = new Set(run.logs.map((l) => l.phase));
@@ -196,15 +183,16 @@ describe("a container start", () => {
       expect(processesMarked(run.marker)).toEqual([]);
     });
   it("registers from the last good checkout when the git server stops answering", async () => {
-    await git.createRepo("flaky", { fromDir: minimalWorkspace });
-    await git.commit("flaky", { files: { "prefect.yaml": manifestYaml([{ name: "kept" }]) } });
+    await servers.git.createRepo("flaky", { fromDir: minimalWorkspace });
+    await servers.git.commit("flaky",
+      { files: { "prefect.yaml": manifestYaml([{ name: "kept" }]) } });
     const flows = temporaryFolder("flows-");
-    cleanups.push(flows.remove);
+    servers.cleanups.push(flows.remove);
     const first = await start({ repo: "flaky", pool: "flaky-pool", flowsDir: flows.path });
     await first.waitForLog(isServing);
     await first.stop();
 
-    git.setLatency(60_000);
+    servers.git.setLatency(60_000);
     try {
       const run = await start({ repo: "flaky", pool: "flaky-pool", flowsDir: flows.path,
         env: { GIT_TIMEOUT_SECONDS: "2", GIT_RETRIES: "0" } });
@@ -214,7 +202,7 @@ describe("a container start", () => {
       expect(run.logs.some((l) => l.msg === "the remote is unreachable: registering from the " +
         "last good checkout")).toBe(true);
     } finally {
-      git.setLatency(0);
+      servers.git.setLatency(0);
     }
   });
 
@@ -224,7 +212,7 @@ describe("a container start", () => {
       const run = await start({ pool: "orphan-pool", env: { GITEA_REPO_URL: closed,
         GITEA_USERNAME: gitUser, GITEA_PASSWORD: gitPassword, GIT_RETRIES: "0" } });
       const serving = await run.waitForLog(isServing);
-      await waitForOnlineWorker(prefect.apiUrl, "orphan-pool", run.workerName);
+      await waitForOnlineWorker(servers.prefect.apiUrl, "orphan-pool", run.workerName);
 
       expect(serving).toMatchObject({ workspace: "unavailable", deployments: [] });
       expect(run.logs.find((l) => l.phase === "registration")).toMatchObject({
@@ -238,19 +226,19 @@ describe("a container start", () => {
     });
 
   it("exits 77 naming the repository when the git server refuses the password", async () => {
-    await git.createRepo("guarded", { fromDir: minimalWorkspace });
+    await servers.git.createRepo("guarded", { fromDir: minimalWorkspace });
     const run = await start({ pool: "refused-pool", env: {
-      GITEA_REPO_URL: git.repoUrl("guarded"), GITEA_USERNAME: gitUser,
+      GITEA_REPO_URL: servers.git.repoUrl("guarded"), GITEA_USERNAME: gitUser,
       GITEA_PASSWORD: "not-the-password" } });
 
     expect(await run.exit).toEqual({ code: 77, signal: null });
     expect(run.logs.at(-1)?.msg).toContain(`exiting with 77: authentication failed for ` +
-      `${git.repoUrl("guarded")}: check GITEA_USERNAME / GITEA_PASSWORD`);
+      `${servers.git.repoUrl("guarded")}: check GITEA_USERNAME / GITEA_PASSWORD`);
     expect(run.stdout() + run.stderr()).not.toContain("not-the-password");
   });
   it("leaves an existing pool of another type as it is and passes the worker's exit status on",
     async () => {
-      const created = await fetch(`${prefect.apiUrl}/work_pools/`, { method: "POST",
+      const created = await fetch(`${servers.prefect.apiUrl}/work_pools/`, { method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ name: "other-type-pool", type: "kubernetes" }) });
       expect(created.status).toBe(201);
@@ -263,6 +251,7 @@ describe("a container start", () => {
       // This image has no Kubernetes worker: prefect worker start fails, and so does the start.
       expect(exit).toEqual({ code: 1, signal: null });
       expect(run.logs.at(-1)).toMatchObject({ phase: "worker", outcome: "exited", exitCode: 1 });
-      expect((await readWorkPool(prefect.apiUrl, "other-type-pool")).body.type).toBe("kubernetes");
+      const pool = await readWorkPool(servers.prefect.apiUrl, "other-type-pool");
+      expect(pool.body.type).toBe("kubernetes");
     });
 });

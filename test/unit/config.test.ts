@@ -31,6 +31,7 @@ describe("loadConfig", () => {
       apiReadyTimeoutMs: 120_000,
       deployTimeoutMs: 300_000,
       registrationStrict: false,
+      syncIntervalMs: 60_000,
       log: { level: "info", format: "json" },
       workerHealthPort: 8080,
       workerHealthHost: "0.0.0.0",
@@ -39,6 +40,13 @@ describe("loadConfig", () => {
       workerArgs: [],
       secrets: [],
     });
+  });
+
+  it("turns the resync off with SYNC_INTERVAL_SECONDS=0 and refuses a negative interval", () => {
+    expect(loadConfig({ ...api, SYNC_INTERVAL_SECONDS: "0" }, []).syncIntervalMs).toBe(0);
+    expect(loadConfig({ ...api, SYNC_INTERVAL_SECONDS: "15" }, []).syncIntervalMs).toBe(15_000);
+    expect(() => loadConfig({ ...api, SYNC_INTERVAL_SECONDS: "-5" }, []))
+      .toThrow("SYNC_INTERVAL_SECONDS must be a whole number of seconds from 0 to 86400");
   });
 
   it("names GITEA_* variables it does not read, such as a misspelled token variable", () => {
