@@ -32,7 +32,12 @@ async function start(options: StartOptions): Promise<EntrypointRun & { workerNam
   healthPort: number }> {
   const healthPort = await freePort();
   const workerName = `worker-${options.pool}-${Date.now()}`;
-  const flows = options.flowsDir ?? temporaryFolder("flows-").path;
+  let flows = options.flowsDir;
+  if (flows === undefined) {
+    const folder = temporaryFolder("flows-");
+    servers.cleanups.push(folder.remove);
+    flows = folder.path;
+  }
   const run = runEntrypoint({
     env: {
       PREFECT_API_URL: servers.prefect.apiUrl,
