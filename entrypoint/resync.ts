@@ -55,10 +55,12 @@ async function resyncLoop(options: ResyncOptions, log: Logger, signal: AbortSign
   // worth a line, and this loop writes it. LOG_LEVEL=debug shows every sync in full.
   const syncLog = log.isLevelEnabled("debug") ? log : log.child({}, { level: "silent" });
   let registered = options.commit;
+  /** The newest commit whose "moved" line was written, so a retried commit is announced once. */
+  let announced = options.commit;
   let trouble: string | undefined;
 
   const troubled = (message: string) => {
-    // Said once, not every interval, until the repository answers again.
+    // Said once, not every interval, until a resync goes through again.
     if (message !== trouble) {
       log.warn({ outcome: "behind", commit: registered }, `${message}; the worker keeps ` +
         `serving ${served(registered)} and the next sync is in ${options.intervalMs / 1000} s`);
@@ -86,28 +88,39 @@ async function resyncLoop(options: ResyncOptions, log: Logger, signal: AbortSign
       troubled(`workspace ${workspace.outcome}${workspace.detail ? `: ${workspace.detail}` : ""}`);
       continue;
     }
-    if (trouble !== undefined) {
-      log.info({ outcome: "caught-up", commit: workspace.commit },
-        "the workspace repository answers again");
-      trouble = undefined;
-    }
-    if (workspace.commit === registered) {
-      log.debug({ outcome: "unchanged", commit: registered }, "the workspace has not moved");
-      continue;
+    if (workspace.detail !== undefined && workspace.outcome !== "recovered") {
+      // Someone edited files inside the container: the sync put the remote's back.
+      log.warn({ outcome: workspace.outcome, commit: workspace.commit }, workspace.detail);
     }
 
-    log.info({ outcome: "moved", previousCommit: registered, commit: workspace.commit },
-      `the workspace moved from ${served(registered)} to ${workspace.commit.slice(0, 12)}: ` +
-      "registering its deployments again");
-    try {
-      await options.register(workspace, signal);
-    } catch (error) {
-      if (signal.aborted) return;
-      log.warn({ outcome: "failed", error: describeError(error) }, "registering again " +
-        `failed: ${describeError(error)}; the next commit or a restart tries again`);
+    const commit = workspace.commit;
+    if (commit !== registered) {
+      if (commit !== announced) {
+        log.info({ outcome: "moved", previousCommit: registered, commit },
+          `the workspace moved from ${served(registered)} to ${commit.slice(0, 12)}: ` +
+          "registering its deployments again");
+        announced = commit;
+      }
+      try {
+        await options.register(workspace, signal);
+        // A deployment that failed stays failed until someone pushes a fix: one try per commit.
+        registered = commit;
+      } catch (error) {
+        // Registration could not run at all (the Prefect API did not answer): the next sync
+        // tries the same commit again.
+        if (signal.aborted) return;
+        troubled(`registering commit ${commit.slice(0, 12)} failed: ${describeError(error)}`);
+        continue;
+      }
+    } else {
+      log.debug({ outcome: "unchanged", commit }, "the workspace has not moved");
     }
-    // A deployment that failed stays failed until someone pushes a fix: one try per commit.
-    registered = workspace.commit;
+
+    if (trouble !== undefined) {
+      log.info({ outcome: "caught-up", commit },
+        `the resync works again: serving ${served(commit)}`);
+      trouble = undefined;
+    }
   }
 }
 

@@ -139,10 +139,9 @@ async function update(ctx: SyncContext, state: Extract<CheckoutState, { kind: "u
     return recover(ctx, branch, `git failed in it (${error.stderr || error.message})`);
   }
 
-  if (result.discardedFiles > 0) {
-    ctx.log.warn({ step: "update", discardedFiles: result.discardedFiles },
-      `discarded local changes to ${result.discardedFiles} files in the checkout`);
-  }
+  const discarded = result.discardedFiles > 0
+    ? `discarded local changes to ${files(result.discardedFiles)} in the checkout` : undefined;
+  if (discarded) ctx.log.warn({ step: "update", discardedFiles: result.discardedFiles }, discarded);
   const { commit } = result;
   if (result.forcePushed) {
     const detail = `branch ${branch} was force-pushed; reset from ${state.commit} to ${commit}`;
@@ -150,8 +149,7 @@ async function update(ctx: SyncContext, state: Extract<CheckoutState, { kind: "u
     return { outcome: "recovered", checkoutDir: dir, branch, commit, detail };
   }
   const same = commit === state.commit && branch === state.branch;
-  const detail = result.discardedFiles > 0
-    ? `discarded local changes to ${result.discardedFiles} files` : undefined;
+  const detail = discarded;
   return { outcome: same ? "unchanged" : "updated", checkoutDir: dir, branch, commit, detail };
 }
 
@@ -169,4 +167,8 @@ async function timed<T>(ctx: SyncContext, step: string, run: () => Promise<T>): 
   const value = await run();
   ctx.log.info({ step, durationMs: Date.now() - started }, `${step} finished`);
   return value;
+}
+
+function files(count: number): string {
+  return count === 1 ? "1 file" : `${count} files`;
 }
