@@ -71,7 +71,9 @@ export function gitRunner(options: GitRunnerOptions): GitRunner {
     if (stopped) signalGroup(child.pid, "SIGKILL");
 
     if (stopped === "aborted") throw abortError();
-    const stderr = redactText(String(result.stderr ?? ""), options.secrets).trim();
+    // Classified before masking: a short password must not hide git's "could not read Username".
+    const rawStderr = String(result.stderr ?? "");
+    const stderr = redactText(rawStderr, options.secrets).trim();
     if (stopped === "timed out") {
       throw new GitCommandError("timeout", command, undefined, stderr,
         `${command} did not finish within ${options.timeoutMs / 1000} s`);
@@ -83,7 +85,7 @@ export function gitRunner(options: GitRunnerOptions): GitRunner {
         "is git installed and on PATH?");
     }
     if (exitCode !== 0 && !allowExitCodes.includes(exitCode)) {
-      const failure = classify(stderr);
+      const failure = classify(rawStderr);
       throw new GitCommandError(failure, command, exitCode, stderr,
         `${command} failed with exit code ${exitCode}: ${lastLines(stderr)}`);
     }

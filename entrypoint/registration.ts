@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 
 import { runChild } from "./children.js";
 import { failureReason } from "./deploy-output.js";
+import { EntrypointError, ExitStatus } from "./errors.js";
 import {
   fillPlaceholders, readManifest, type Manifest, type ManifestDeployment,
 } from "./manifest.js";
@@ -101,14 +102,15 @@ async function registerOne(manifest: string, deployment: ManifestDeployment,
   });
   const durationMs = exit.durationMs;
   if (exit.stopped) throw options.signal.reason;
+  if (exit.startError) {
+    // Not this deployment's fault: without prefect neither registration nor the worker can run.
+    throw new EntrypointError(`prefect could not be started (${exit.startError}); is it ` +
+      "installed and on PATH?", { exitStatus: ExitStatus.unavailable });
+  }
   if (exit.exitCode !== 0 || exit.timedOut) {
     log.warn({ phase: "registration", deployment: name,
       output: output.filter((line) => line !== "").slice(-outputLinesOnFailure).join("\n") },
     `output of the failed prefect deploy of ${name}`);
-  }
-  if (exit.startError) {
-    return result("failed", { durationMs,
-      reason: `prefect could not be started (${exit.startError}); is it on PATH?` });
   }
   if (exit.timedOut) {
     return result("failed", { durationMs, reason: `prefect deploy did not finish within ` +

@@ -2,6 +2,8 @@
  * Broken deployments beside good ones: each deployment is registered on its own, so a broken
  * one is named with its reason and the rest of the workspace still gets served.
  */
+import { dirname } from "node:path";
+
 import { describe, expect, it } from "vitest";
 
 import { freePort } from "../../stack/ports.js";
@@ -72,6 +74,20 @@ describe("registration with broken deployments", () => {
       expect(run.logs.some((l) => l.phase === "worker")).toBe(false);
       expect(run.logs.at(-1)?.msg).toMatch(/REGISTRATION_STRICT=true/);
       expect(processesMarked(run.marker)).toEqual([]);
+    });
+
+  it("exits 69 naming prefect when it is not installed, strict or not, and starts nothing",
+    async () => {
+      // git and node stay reachable; the project's Python environment with prefect does not.
+      const path = [dirname(process.execPath), "/usr/bin", "/bin"].join(":");
+      for (const strict of ["false", "true"]) {
+        const run = await start("mixed", `no-prefect-${strict}-pool`,
+          { PATH: path, REGISTRATION_STRICT: strict });
+        const exit = await run.exit;
+        expect(exit, run.stdout()).toEqual({ code: 69, signal: null });
+        expect(run.logs.at(-1)?.msg).toMatch(/prefect could not be started .*installed and on PATH/);
+        expect(run.logs.some((l) => l.phase === "worker")).toBe(false);
+      }
     });
 
   it("fails every deployment of an unparsable or missing manifest and registers the others",

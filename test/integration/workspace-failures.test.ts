@@ -89,6 +89,16 @@ describe("workspace sync with wrong credentials", () => {
     }
   });
 
+  it("recognises refused credentials even when the password is a letter of git's message",
+    async () => {
+      // Masked first, "could not read Username" would read "could not re*d Usern*me".
+      const f = await seededFixture("the-right-password", "a");
+
+      const error = await rejection(syncWorkspace(f.options()));
+
+      expect((error as WorkspaceError).failure).toBe("auth");
+    });
+
   it("keeps an existing checkout as stale and logs that the credentials are wrong", async () => {
     const f = await seededFixture("the-right-password");
     await syncWorkspace(f.options());
