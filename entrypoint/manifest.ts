@@ -8,8 +8,15 @@ import path from "node:path";
 import { parseDocument } from "yaml";
 
 export interface ManifestDeployment {
-  /** The name as written, which is what `prefect deploy --name` matches. */
+  /** The name as written. */
   name: string;
+  /**
+   * What `prefect deploy --name` is given to select this entry alone: the name, or
+   * `<flow function>/<name>` when several entries share the name (one per flow is allowed).
+   */
+  selector: string;
+  /** Why this entry cannot be selected on its own; it is reported as failed. */
+  problem?: string;
   entrypoint?: string;
   /** work_pool.name, when the deployment names one. */
   workPool?: string;
@@ -65,21 +72,43 @@ export function parseManifest(text: string, shownPath = "prefect.yaml"):
   const unnamed: number[] = [];
   list.forEach((entry: unknown, index) => {
     const name = isRecord(entry) ? entry.name : undefined;
-    if (typeof name !== "string" || name.trim() === "") {
+    if (!isRecord(entry) || typeof name !== "string" || name.trim() === "") {
       unnamed.push(index + 1);
       return;
     }
-    // prefect deploy --name selects every entry of that name, so one call covers them all.
-    if (deployments.some((known) => known.name === name)) return;
-    const pool = isRecord(entry) && isRecord(entry.work_pool) ? entry.work_pool.name : undefined;
+    const pool = isRecord(entry.work_pool) ? entry.work_pool.name : undefined;
     deployments.push({
       name,
-      entrypoint: isRecord(entry) && typeof entry.entrypoint === "string"
-        ? entry.entrypoint : undefined,
+      selector: name,
+      entrypoint: typeof entry.entrypoint === "string" ? entry.entrypoint : undefined,
       workPool: typeof pool === "string" ? pool : undefined,
     });
   });
-  return { deployments, unnamed };
+  return { deployments: withSelectors(deployments, shownPath), unnamed };
+}
+
+/**
+ * `prefect deploy --name x` selects every entry named x, and with more than one it ignores
+ * `--pool` and deploys them together. Entries sharing a name (allowed when their flows differ)
+ * are therefore selected as `<flow function>/<name>`, which Prefect matches against the
+ * function in `entrypoint:`. Entries that even this cannot tell apart are reported.
+ */
+function withSelectors(deployments: ManifestDeployment[], shownPath: string):
+  ManifestDeployment[] {
+  const named = (name: string) => deployments.filter((d) => d.name === name).length;
+  const selected = deployments.map((d) => {
+    if (named(d.name) === 1) return d;
+    const flowFunction = d.entrypoint?.split(":").at(-1);
+    return flowFunction ? { ...d, selector: `${flowFunction}/${d.name}` } : d;
+  });
+  const unique = (d: ManifestDeployment) =>
+    selected.filter((other) => other.selector === d.selector).length === 1;
+  return selected.map((d) => unique(d) ? d : {
+    ...d,
+    problem: `${named(d.name)} entries of ${shownPath} are named ` +
+      `${d.name}${d.entrypoint ? ` for the same flow (${d.entrypoint})` : ""}: give each ` +
+      "deployment of a flow its own name",
+  });
 }
 
 /**
@@ -100,7 +129,7 @@ function namesByLine(text: string): ManifestDeployment[] {
     const match = inDeployments ? /^\s*-\s+name:\s*["']?([^"'#]+?)["']?\s*(#.*)?$/.exec(line)
       : null;
     if (match?.[1] && !names.some((known) => known.name === match[1])) {
-      names.push({ name: match[1] });
+      names.push({ name: match[1], selector: match[1] });
     }
   }
   return names;

@@ -66,6 +66,10 @@ async function registerManifest(manifest: Manifest, options: RegistrationOptions
       `${manifest.path} declares no deployments`);
   }
   for (const deployment of manifest.deployments) {
+    if (deployment.problem) {
+      results.push(failed(fillPlaceholders(deployment.selector, options.env), deployment.problem));
+      continue;
+    }
     const pool = deployment.workPool && fillPlaceholders(deployment.workPool, options.env);
     if (pool && pool !== options.workPool) {
       options.log.warn({ phase: "registration", deployment: deployment.name, pool },
@@ -81,15 +85,17 @@ async function registerOne(manifest: string, deployment: ManifestDeployment,
   options: RegistrationOptions): Promise<DeploymentResult> {
   const { log, api } = options;
   const name = fillPlaceholders(deployment.name, options.env);
+  // Entries sharing a name are told apart by their flow function in the summary too.
+  const label = fillPlaceholders(deployment.selector, options.env);
   const result = (outcome: DeploymentResult["outcome"], extra: Partial<DeploymentResult>) =>
-    ({ manifest, deployment: name, outcome, ...extra });
+    ({ manifest, deployment: label, outcome, ...extra });
   const before = await findDeployments(api, name);
 
   const output: string[] = [];
   // Non-interactive prefect deploy fails a deployment without a work pool; it goes to ours.
   const pool = deployment.workPool ? [] : ["--pool", options.workPool];
   const exit = await runChild("prefect", ["--no-prompt", "deploy", "--prefect-file", manifest,
-    "--name", deployment.name, ...pool], {
+    "--name", deployment.selector, ...pool], {
     cwd: options.checkoutDir, env: options.env, timeoutMs: options.timeoutMs,
     signal: options.signal,
     onLine: (line) => {
@@ -97,7 +103,7 @@ async function registerOne(manifest: string, deployment: ManifestDeployment,
       output.push(shown);
       // Prefect's own chatter (hints to start a worker, deprecation warnings) is noise on
       // success; it is shown at debug level, and in full below when the deploy fails.
-      if (shown !== "") log.debug({ phase: "registration", deployment: name }, shown);
+      if (shown !== "") log.debug({ phase: "registration", deployment: label }, shown);
     },
   });
   const durationMs = exit.durationMs;
@@ -108,9 +114,9 @@ async function registerOne(manifest: string, deployment: ManifestDeployment,
       "installed and on PATH?", { exitStatus: ExitStatus.unavailable });
   }
   if (exit.exitCode !== 0 || exit.timedOut) {
-    log.warn({ phase: "registration", deployment: name,
+    log.warn({ phase: "registration", deployment: label,
       output: output.filter((line) => line !== "").slice(-outputLinesOnFailure).join("\n") },
-    `output of the failed prefect deploy of ${name}`);
+    `output of the failed prefect deploy of ${label}`);
   }
   if (exit.timedOut) {
     return result("failed", { durationMs, reason: `prefect deploy did not finish within ` +

@@ -112,6 +112,30 @@ describe("registration with broken deployments", () => {
         reason: "gone/prefect.yaml does not exist in the checkout (PREFECT_MANIFESTS)" });
     });
 
+  it("registers entries that share a name for different flows, each into the worker's pool",
+    async () => {
+      await servers.git.createRepo("shared-names", { fromDir: minimalWorkspace });
+      await servers.git.commit("shared-names", { files: {
+        "flows/bye.py": "from prefect import flow\n\n\n@flow\ndef bye() -> None:\n    pass\n",
+        "prefect.yaml": manifestYaml([{ name: "nightly" },
+          { name: "nightly", entrypoint: "flows/bye.py:bye" },
+          { name: "twice" }, { name: "twice" }]),
+      } });
+      const run = await start("shared-names", "shared-names-pool");
+      await run.waitForLog(isServing);
+
+      const results = outcomes(run);
+      expect(results["hello/nightly"]?.outcome).toBe("registered");
+      expect(results["bye/nightly"]?.outcome).toBe("registered");
+      expect(results["hello/twice"]).toEqual({ outcome: "failed", reason: "2 entries of " +
+        "prefect.yaml are named twice for the same flow (flows/hello.py:hello): give each " +
+        "deployment of a flow its own name" });
+      const stored = await deploymentsNamed(servers.prefect.apiUrl, "nightly");
+      expect(stored.map((d) => d.work_pool_name)).toEqual(["shared-names-pool",
+        "shared-names-pool"]);
+      expect(await deploymentsNamed(servers.prefect.apiUrl, "twice")).toEqual([]);
+    });
+
   it("stops a prefect deploy that outlives DEPLOY_TIMEOUT_SECONDS and reports it", async () => {
     await servers.git.createRepo("slow", { fromDir: minimalWorkspace });
     await servers.git.commit("slow", { files: {

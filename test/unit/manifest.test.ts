@@ -19,8 +19,8 @@ deployments:
     entrypoint: flows/b.py:b
 `);
     expect(manifest).toEqual({ unnamed: [], deployments: [
-      { name: "daily", entrypoint: "flows/a.py:a", workPool: "local-pool" },
-      { name: "hourly", entrypoint: "flows/b.py:b", workPool: undefined },
+      { name: "daily", selector: "daily", entrypoint: "flows/a.py:a", workPool: "local-pool" },
+      { name: "hourly", selector: "hourly", entrypoint: "flows/b.py:b", workPool: undefined },
     ] });
   });
 
@@ -42,9 +42,24 @@ deployments:
     expect(manifest.deployments.map((d) => d.name)).toEqual(["b"]);
   });
 
-  it("lists a name given twice once", () => {
-    const manifest = parseManifest("deployments:\n  - name: a\n  - name: a\n");
-    expect(manifest.deployments).toHaveLength(1);
+  it("selects entries that share a name by their flow function", () => {
+    const manifest = parseManifest("deployments:\n  - name: prod\n    entrypoint: a.py:load\n" +
+      "  - name: prod\n    entrypoint: b.py:report\n  - name: solo\n    entrypoint: a.py:load\n");
+    expect(manifest.deployments.map((d) => [d.selector, d.problem])).toEqual([
+      ["load/prod", undefined], ["report/prod", undefined], ["solo", undefined]]);
+  });
+
+  it("reports entries that even their flow function cannot tell apart", () => {
+    const manifest = parseManifest("deployments:\n  - name: a\n    entrypoint: f.py:x\n" +
+      "  - name: a\n    entrypoint: g.py:x\n  - name: b\n  - name: b\n");
+    expect(manifest.deployments.map((d) => d.problem)).toEqual([
+      "2 entries of prefect.yaml are named a for the same flow (f.py:x): give each deployment " +
+        "of a flow its own name",
+      "2 entries of prefect.yaml are named a for the same flow (g.py:x): give each deployment " +
+        "of a flow its own name",
+      "2 entries of prefect.yaml are named b: give each deployment of a flow its own name",
+      "2 entries of prefect.yaml are named b: give each deployment of a flow its own name",
+    ]);
   });
 
   it("names the line of a YAML syntax error and still finds the deployment names", () => {
