@@ -44,10 +44,19 @@ export class RunningStack {
     return this.stopped !== undefined;
   }
 
-  /** Starts one part and remembers it for stopping; a failure becomes a DemoError for `part`. */
+  /**
+   * Starts one part and remembers it for stopping; a failure becomes a DemoError for `part`.
+   * Once stopping has begun nothing new starts, and a part that comes up late is stopped at once.
+   */
   async start<T extends Stoppable>(part: string, logFile: string | undefined,
     begin: () => Promise<T>): Promise<T> {
-    const started = begin().then((running) => {
+    if (this.stopping) throw new DemoError(part, "not started: the stack is stopping");
+    const started = begin().then(async (running) => {
+      if (this.stopping) {
+        await running.stop();
+        say(`stopped the ${part}`);
+        throw new DemoError(part, "stopped as soon as it was up: the stack is stopping");
+      }
       this.parts.push({ name: part, stop: () => running.stop() });
       return running;
     });
@@ -62,7 +71,7 @@ export class RunningStack {
   /** Stops every part, the newest first; a part that fails to stop does not keep others up. */
   stopAll(): Promise<void> {
     this.stopped ??= (async () => {
-      // A part still starting (a signal arrived mid-start) is stopped once it is up.
+      // A part still starting (a signal arrived mid-start) stops itself once it is up.
       await Promise.allSettled([...this.starting]);
       for (const part of this.parts.reverse()) {
         try {

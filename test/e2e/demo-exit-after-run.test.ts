@@ -10,7 +10,7 @@ import type { DemoSummary } from "../../stack/demo-report.js";
 import { repoRoot } from "../../stack/paths.js";
 import { freePort } from "../../stack/ports.js";
 import { tlcDir, tlcMissing } from "../tlc-data.js";
-import { leftoverProcesses, startDemo, stopDemo, tail, type DemoProcess }
+import { leftoverProcesses, pressCtrlC, startDemo, stopDemo, tail, type DemoProcess }
   from "./demo-process.js";
 
 const resultsDir = path.join(repoRoot, "test-results");
@@ -43,19 +43,20 @@ describe("npm run demo -- --exit-after-run", () => {
     expect(await leftoverProcesses(demo)).toEqual([]);
   }, 600_000);
 
-  it.skipIf(tlcMissing)("exits 1 and prints the end of the run's log when the flow run fails", async () => {
-    // Only January at the source: the flow fails when it checks that February is published.
-    const januaryOnly = fs.mkdtempSync(path.join(work, "january-"));
-    fs.symlinkSync(path.join(tlcDir, "green_tripdata_2025-01.parquet"),
-      path.join(januaryOnly, "green_tripdata_2025-01.parquet"));
-    const demo = run(["--port", String(await freePort()), "--tlc-dir", januaryOnly, "--quiet",
-      "--exit-after-run"], "failed-run");
+  it.skipIf(tlcMissing)("exits 1 and prints the end of the run's log when the flow run fails",
+    async () => {
+      // Only January at the source: the flow fails when it checks that February is published.
+      const januaryOnly = fs.mkdtempSync(path.join(work, "january-"));
+      fs.symlinkSync(path.join(tlcDir, "green_tripdata_2025-01.parquet"),
+        path.join(januaryOnly, "green_tripdata_2025-01.parquet"));
+      const demo = run(["--port", String(await freePort()), "--tlc-dir", januaryOnly, "--quiet",
+        "--exit-after-run"], "failed-run");
 
-    expect(await demo.exited, tail(demo.output())).toBe(1);
-    expect(demo.output()).toMatch(/flow run \S+ ended FAILED: .*green_tripdata_2025-02/);
-    expect(demo.output()).toMatch(/ERROR .*green_tripdata_2025-02\.parquet/);
-    expect(await leftoverProcesses(demo)).toEqual([]);
-  }, 600_000);
+      expect(await demo.exited, tail(demo.output())).toBe(1);
+      expect(demo.output()).toMatch(/flow run \S+ ended FAILED: .*green_tripdata_2025-02/);
+      expect(demo.output()).toMatch(/ERROR .*green_tripdata_2025-02\.parquet/);
+      expect(await leftoverProcesses(demo)).toEqual([]);
+    }, 600_000);
 
   it("refuses a busy UI port, naming the port and the option to change it", async () => {
     const blocker = net.createServer();
@@ -71,6 +72,22 @@ describe("npm run demo -- --exit-after-run", () => {
       blocker.close();
     }
   }, 120_000);
+
+  it("Ctrl-C while the Prefect server starts leaves nothing running and starts nothing more",
+    async () => {
+      const demo = run(["--port", String(await freePort())], "interrupted-start");
+      const deadline = Date.now() + 60_000;
+      while (!demo.output().includes("starting the Prefect server")) {
+        if (Date.now() > deadline) throw new Error(`Prefect never started:\n${demo.output()}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+
+      pressCtrlC(demo);
+      expect(await demo.exited).toBe(0);
+      expect(demo.output()).toContain("SIGINT received: stopping the stack");
+      expect(demo.output()).not.toMatch(/git server ready|S3-compatible server ready|worker started/);
+      expect(await leftoverProcesses(demo)).toEqual([]);
+    }, 120_000);
 
   it("refuses a --tlc-dir without TLC files before starting anything", async () => {
     const empty = fs.mkdtempSync(path.join(work, "empty-"));

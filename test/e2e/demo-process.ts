@@ -34,6 +34,9 @@ export function startDemo(args: string[], outputFile: string): DemoProcess {
     // after the demo has exited is one the demo failed to stop.
     env: { ...process.env, [markerVariable]: marker },
     stdio: ["ignore", out, out],
+    // Its own process group, as a shell gives a job: Ctrl-C in a terminal reaches the whole
+    // group (see `pressCtrlC`).
+    detached: true,
   });
   fs.closeSync(out);
   const exited = once(child, "exit").then(([code, signal]) => (code ?? signal) as number | string);
@@ -84,6 +87,11 @@ export async function leftoverProcesses(demo: DemoProcess): Promise<{ pid: numbe
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
   return processesOf(demo);
+}
+
+/** What Ctrl-C in a terminal does: SIGINT to every process of the demo's process group. */
+export function pressCtrlC(demo: DemoProcess): void {
+  process.kill(-demo.child.pid!, "SIGINT");
 }
 
 /** Last resort after a failed test: interrupt the demo, then kill whatever it left. */
