@@ -3,6 +3,10 @@
  * of its own, so reaping the worker's process group never reaches it; and a worker that is killed
  * (a second stop signal makes Prefect's worker kill itself at once) leaves its flow runs running
  * under PID 1. Flow runs inherit the worker's environment, so the marker below finds them.
+ *
+ * Prefect's worker also ends its flow runs when it stops, without telling the server: the runs
+ * would show "Running" for ever. The ids of the runs a stop interrupted are taken here, from the
+ * PREFECT__FLOW_RUN_ID Prefect gives each run's process, and the runs are reported as crashed.
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -32,7 +36,7 @@ export function killFlowRuns(): void {
 }
 
 function signalMarked(signal: NodeJS.Signals): number[] {
-  const pids = markedProcesses();
+  const pids = markedProcesses().map(({ pid }) => pid);
   for (const pid of pids) {
     try {
       process.kill(pid, signal);
@@ -43,8 +47,18 @@ function signalMarked(signal: NodeJS.Signals): number[] {
   return pids;
 }
 
+/** The ids of the flow runs whose processes are alive now (a run's children share its id). */
+export function runningFlowRunIds(): string[] {
+  const ids = markedProcesses().map(({ environment }) => environment
+    .find((variable) => variable.startsWith(flowRunIdVariable))
+    ?.slice(flowRunIdVariable.length));
+  return [...new Set(ids.filter((id): id is string => id !== undefined && id !== ""))];
+}
+
+const flowRunIdVariable = "PREFECT__FLOW_RUN_ID=";
+
 /** Live processes carrying the marker; none where /proc cannot be read (not Linux). */
-function markedProcesses(): number[] {
+function markedProcesses(): { pid: number; environment: string[] }[] {
   const needle = `${flowRunMarker.name}=${flowRunMarker.value}`;
   let entries: string[];
   try {
@@ -52,17 +66,19 @@ function markedProcesses(): number[] {
   } catch {
     return [];
   }
-  return entries.map(Number).filter((pid) => pid !== process.pid && carries(pid, needle));
+  return entries.map(Number).filter((pid) => pid !== process.pid)
+    .map((pid) => ({ pid, environment: environmentOf(pid) }))
+    .filter(({ environment }) => environment.includes(needle));
 }
 
-function carries(pid: number, needle: string): boolean {
+function environmentOf(pid: number): string[] {
   try {
     // A zombie has ended already: a signal changes nothing, only its parent can remove it.
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return false;
-    return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(needle);
+    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return [];
+    return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
   } catch {
     // Ended while being read, or another user's process.
-    return false;
+    return [];
   }
 }

@@ -76,7 +76,7 @@ async function start(config: Config, log: Logger): Promise<number> {
   const resync = resyncWhileServing(config, repo, workspace, pool, api, log);
   try {
     return await runWorker({ pool: pool.name, type: pool.type, args: config.workerArgs,
-      env: workerEnvironment(config, process.env), stop, log });
+      env: workerEnvironment(config, process.env), stop, api, log });
   } finally {
     await resync?.stop();
   }

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 
 import { killAllGroups } from "./children.js";
 import { signalExitStatus, StoppedBySignal } from "./errors.js";
-import { killFlowRuns } from "./flow-runs.js";
+import { killFlowRuns, runningFlowRunIds } from "./flow-runs.js";
 
 const stopSignals: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP"];
 
@@ -20,6 +20,8 @@ export class StopSignals {
   /** Aborted by the first stop signal in any phase, the worker's included. */
   readonly stopping: AbortSignal = this.anyStop.signal;
   received: NodeJS.Signals | undefined;
+  /** Flow runs alive when the stop signal reached the worker, which ends them within moments. */
+  flowRunsAtStop: string[] = [];
   private workerPid: number | undefined;
   private log: Logger | undefined;
   private phase = "startup";
@@ -69,6 +71,7 @@ export class StopSignals {
         `received ${name}, passing it to the worker`);
       this.received = name;
       this.anyStop.abort();
+      this.flowRunsAtStop = runningFlowRunIds();
       try {
         process.kill(this.workerPid, name);
       } catch {

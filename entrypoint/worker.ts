@@ -7,7 +7,9 @@ import type { Logger } from "pino";
 
 import { runChild } from "./children.js";
 import { EntrypointError, ExitStatus, signalExitStatus } from "./errors.js";
-import { stopFlowRuns } from "./flow-runs.js";
+import { runningFlowRunIds, stopFlowRuns } from "./flow-runs.js";
+import { reportInterruptedFlowRuns } from "./interrupted-runs.js";
+import type { PrefectApi } from "./prefect-api.js";
 import type { StopSignals } from "./signals.js";
 
 export interface WorkerOptions {
@@ -17,6 +19,8 @@ export interface WorkerOptions {
   args: string[];
   env: NodeJS.ProcessEnv;
   stop: StopSignals;
+  /** For reporting the flow runs that the worker's stop cut short. */
+  api: PrefectApi;
   log: Logger;
 }
 
@@ -38,7 +42,13 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   });
   stop.forwardTo(undefined);
   // Flow runs live in sessions of their own, out of the group's reach; none may outlive it.
+  const interrupted = [...new Set([...stop.flowRunsAtStop, ...runningFlowRunIds()])];
   await stopFlowRuns(log);
+  if (interrupted.length > 0) {
+    const why = stop.received ? `the worker was stopped by ${stop.received}`
+      : `the worker exited${exit.signal ? ` by ${exit.signal}` : ` with ${exit.exitCode}`}`;
+    await reportInterruptedFlowRuns(options.api, interrupted, why, log);
+  }
 
   if (exit.startError) {
     throw new EntrypointError(`the worker could not be started: ${exit.startError}; check that ` +

@@ -77,3 +77,10 @@ export async function createFlowRun(apiUrl: string, deploymentId: string):
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
+
+/** A flow run's current state as the server has it. */
+export async function readFlowRun(apiUrl: string, id: string):
+  Promise<{ name: string; state_type: string; state: { message: string | null } }> {
+  return (await call<{ name: string; state_type: string; state: { message: string | null } }>(
+    apiUrl, "GET", `/flow_runs/${id}`)).body;
+}

@@ -9,7 +9,9 @@ import {
   gitPassword, gitUser, manifestYaml, minimalWorkspace, processesMarked,
   runEntrypoint, temporaryFolder, type EntrypointRun,
 } from "./entrypoint-fixtures.js";
-import { createFlowRun, deploymentsNamed, waitForOnlineWorker } from "./prefect-queries.js";
+import {
+  createFlowRun, deploymentsNamed, readFlowRun, waitForOnlineWorker,
+} from "./prefect-queries.js";
 import { useTestServers } from "./test-servers.js";
 
 const sleepyFlow = `"""A flow run that is still running when the container is stopped."""
@@ -128,7 +130,7 @@ describe("stop signals", () => {
     await waitForOnlineWorker(servers.prefect.apiUrl, "flow-run-pool", run.workerName);
     const [deployment] = await deploymentsNamed(servers.prefect.apiUrl, "sleepy");
     if (!deployment) throw new Error("the sleepy deployment was not registered");
-    await createFlowRun(servers.prefect.apiUrl, deployment.id);
+    const flowRun = await createFlowRun(servers.prefect.apiUrl, deployment.id);
     await waitForChild(run, /prefect\.engine/);
 
     // A moment apart: the kernel merges a signal into one of the same kind still pending.
@@ -140,6 +142,10 @@ describe("stop signals", () => {
     const signals = run.logs.filter((l) => l.phase === "worker" && l.signal === "SIGTERM");
     expect(signals.map((l) => l.msg)).toEqual(["received SIGTERM, passing it to the worker",
       "received SIGTERM: already stopping; waiting for the worker to exit"]);
+    // Prefect's worker ended the run without a word to the server; the entrypoint said it.
+    const ended = await readFlowRun(servers.prefect.apiUrl, flowRun.id);
+    expect(ended.state_type).toBe("CRASHED");
+    expect(ended.state.message).toMatch(/^the worker was stopped by SIGTERM; .* Run it again\.$/);
   });
 
   it("flow runs left behind by a killed worker are stopped before the entrypoint exits",
@@ -148,7 +154,7 @@ describe("stop signals", () => {
       await waitForOnlineWorker(servers.prefect.apiUrl, "killed-worker-pool", run.workerName);
       const [deployment] = await deploymentsNamed(servers.prefect.apiUrl, "sleepy");
       if (!deployment) throw new Error("the sleepy deployment was not registered");
-      await createFlowRun(servers.prefect.apiUrl, deployment.id);
+      const flowRun = await createFlowRun(servers.prefect.apiUrl, deployment.id);
       await waitForChild(run, /prefect\.engine/);
 
       // What Prefect's worker does to itself on a second stop signal.
@@ -160,6 +166,9 @@ describe("stop signals", () => {
       expect(processesMarked(run.marker)).toEqual([]);
       const stopped = run.logs.find((l) => l.phase === "worker" && l.step === "flow-runs");
       expect(stopped?.pids).toHaveLength(1);
+      expect(await readFlowRun(servers.prefect.apiUrl, flowRun.id)).toMatchObject({
+        state_type: "CRASHED", state: { message: expect.stringMatching(
+          /^the worker exited by SIGKILL; /) } });
     });
 
   it("SIGHUP while the worker runs ends it by that signal, and the entrypoint exits 129",
