@@ -159,8 +159,8 @@ function canRegister(workspace: WorkspaceResult, log: Logger): boolean {
     return false;
   }
   if (workspace.outcome === "stale") {
-    log.warn({ phase: "registration", commit: workspace.commit }, "the remote is unreachable: " +
-      "registering from the last good checkout");
+    log.warn({ phase: "registration", commit: workspace.commit }, "the workspace could not be " +
+      "brought up to date (see the workspace line above): registering from the last good checkout");
   }
   return true;
 }

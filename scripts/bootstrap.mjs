@@ -43,8 +43,15 @@ if (!upToDate(npmStamp, npmPrint)) {
 const version = spawnSync(python, ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
   { encoding: "utf8" });
 if (version.status !== 0) {
-  console.error(`[setup] no Python found as "${python}": install Python 3.10 or newer, ` +
+  console.error(`[setup] no Python found as "${python}": install Python 3.11 or newer, ` +
     "or point PYTHON at one.");
+  process.exit(1);
+}
+// The pinned Prefect release requires Python 3.11 or newer; pip would say so less plainly.
+const [major, minor] = version.stdout.trim().split(".").map(Number);
+if (major < 3 || (major === 3 && minor < 11)) {
+  console.error(`[setup] "${python}" is Python ${version.stdout.trim()}; Prefect needs 3.11 or ` +
+    "newer: install one, or point PYTHON at it.");
   process.exit(1);
 }
 const pythonFiles = ["requirements/stack.txt", "requirements/constraints.txt",

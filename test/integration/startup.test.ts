@@ -204,8 +204,8 @@ describe("a container start", () => {
       const serving = await run.waitForLog(isServing);
       expect(serving).toMatchObject({ workspace: "stale", deployments: ["kept"] });
       expect(outcomeOf(run, "kept")?.outcome).toBe("updated");
-      expect(run.logs.some((l) => l.msg === "the remote is unreachable: registering from the " +
-        "last good checkout")).toBe(true);
+      expect(run.logs.some((l) => l.msg === "the workspace could not be brought up to date " +
+        "(see the workspace line above): registering from the last good checkout")).toBe(true);
     } finally {
       servers.git.setLatency(0);
     }
