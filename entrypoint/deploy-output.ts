@@ -30,11 +30,25 @@ export function failureReason(output: string[]): string {
     if (match) return explain(match);
   }
 
-  const exception = lines.map((line) => exceptionLine.exec(line)).filter((m) => m !== null).at(-1);
+  const last = lines.findLastIndex((line) => exceptionLine.test(line));
+  const exception = last >= 0 ? exceptionLine.exec(lines[last]!) : null;
   if (exception) {
     const script = /Script at '([^']+)' encountered an exception/.exec(text);
-    return `${script ? `${script[1]}: ` : ""}${exception[1]}: ${exception[2]}`.slice(0, 400);
+    const details = validationDetails(exception[2]!, lines.slice(last + 1));
+    return `${script ? `${script[1]}: ` : ""}${exception[1]}: ${exception[2]}${details}`
+      .slice(0, 400);
   }
-  const last = lines.filter((line) => line !== "An exception occurred.").at(-1);
-  return last?.slice(0, 400) ?? "prefect deploy printed nothing";
+  const closing = lines.filter((line) => line !== "An exception occurred.").at(-1);
+  return closing?.slice(0, 400) ?? "prefect deploy printed nothing";
+}
+
+/**
+ * A pydantic ValidationError's message names only the model on its first line; the offending
+ * field and the rule follow on the next lines, in pairs.
+ */
+function validationDetails(message: string, following: string[]): string {
+  if (!/validation errors? for \w+$/.test(message)) return "";
+  const details = following.filter((line) => !line.startsWith("For further information"))
+    .slice(0, 2).map((line) => line.replace(/ \[type=.*$/, ""));
+  return details.length === 2 ? `: ${details.join(": ")}` : "";
 }

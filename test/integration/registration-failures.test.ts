@@ -20,7 +20,7 @@ const servers = useTestServers(async (git) => {
     "flows/broken.py": "from prefect import flow\n\n@flow\ndef oops(:\n    pass\n",
     "prefect.yaml": manifestYaml([{ name: "good" },
       { name: "missing-file", entrypoint: "flows/nope.py:hello" },
-      { name: "syntax-error", entrypoint: "flows/broken.py:oops" }]),
+      { name: "syntax-error", entrypoint: "flows/broken.py:oops" }, { name: "bad%name" }]),
   } });
 });
 
@@ -56,11 +56,14 @@ describe("registration with broken deployments", () => {
         /^prefect deploy exited with 1: flows\/nope\.py: FileNotFoundError: .*nope\.py/) },
       "syntax-error": { outcome: "failed", reason:
         "prefect deploy exited with 1: flows/broken.py: SyntaxError: invalid syntax" },
+      "bad%name": { outcome: "failed", reason: expect.stringMatching(new RegExp(
+        "^prefect deploy exited with 1: .*validation error for DeploymentCreate: name: " +
+        "String should match pattern")) },
     });
     expect(run.logs.find((l) => l.phase === "registration" && l.step === undefined &&
-      l.deployment === undefined)).toMatchObject({ outcome: "partial", registered: 1, failed: 2 });
+      l.deployment === undefined)).toMatchObject({ outcome: "partial", registered: 1, failed: 3 });
     expect(serving).toMatchObject({ deployments: ["good"],
-      failedDeployments: ["missing-file", "syntax-error"] });
+      failedDeployments: ["missing-file", "syntax-error", "bad%name"] });
     expect(await deploymentsNamed(servers.prefect.apiUrl, "missing-file")).toEqual([]);
     expect(await run.terminate()).toEqual({ code: 0, signal: null });
   });

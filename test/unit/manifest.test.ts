@@ -4,7 +4,6 @@ import path from "node:path";
 
 import { describe, expect, it } from "vitest";
 
-import { failureReason } from "../../entrypoint/deploy-output.js";
 import { fillPlaceholders, parseManifest, readManifest } from "../../entrypoint/manifest.js";
 
 describe("parseManifest", () => {
@@ -109,30 +108,5 @@ describe("fillPlaceholders", () => {
     expect(fillPlaceholders("etl-{{ $WORKSPACE_BRANCH }}-{{$NOPE}}",
       { WORKSPACE_BRANCH: "main" }))
       .toBe("etl-main-{{$NOPE}}");
-  });
-});
-
-describe("failureReason", () => {
-  it("names the script and the exception of a flow file that does not compile", () => {
-    expect(failureReason([
-      "Traceback (most recent call last):",
-      "prefect.exceptions.ScriptError: Script at 'flows/broken.py' encountered an exception: " +
-        "SyntaxError('invalid syntax')",
-      "  File \"<unknown>\", line 2",
-      "SyntaxError: invalid syntax",
-      "An exception occurred.",
-    ])).toBe("flows/broken.py: SyntaxError: invalid syntax");
-  });
-
-  it("explains a missing work pool in a few words", () => {
-    expect(failureReason(["This deployment configuration references work pool 'gpu' which " +
-      "does not exist. This means no worker will be able to pick up its runs."]))
-      .toBe("work pool gpu does not exist on the server");
-  });
-
-  it("falls back to the last line Prefect printed", () => {
-    expect(failureReason(["", "Something unexpected happened", ""]))
-      .toBe("Something unexpected happened");
-    expect(failureReason([])).toBe("prefect deploy printed nothing");
   });
 });
