@@ -76,7 +76,8 @@ async function start(config: Config, log: Logger): Promise<number> {
   const resync = resyncWhileServing(config, repo, workspace, pool, api, log);
   try {
     return await runWorker({ pool: pool.name, type: pool.type, args: config.workerArgs,
-      env: workerEnvironment(config, process.env), stop, api, log });
+      env: workerEnvironment(config, process.env), stop, api, log,
+      health: { host: config.workerHealthHost, port: config.workerHealthPort } });
   } finally {
     await resync?.stop();
   }

@@ -3,6 +3,8 @@
  * as the container lives. Its output goes straight to the container's stdout in Prefect's own
  * format: nothing of ours sits between a long-running worker and `docker logs`.
  */
+import net from "node:net";
+
 import type { Logger } from "pino";
 
 import { runChild } from "./children.js";
@@ -13,6 +15,8 @@ import type { PrefectApi } from "./prefect-api.js";
 import type { StopSignals } from "./signals.js";
 
 export interface WorkerOptions {
+  /** Where Prefect's health server (`--with-healthcheck`) listens. */
+  health: { host: string; port: number };
   pool: string;
   type: string;
   /** Extra arguments from the entrypoint's command line. */
@@ -31,6 +35,13 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   const { log, stop } = options;
   log.info({ phase: "worker", step: "start", command: ["prefect", ...args].join(" ") },
     "starting the worker");
+  const busy = await addressInUse(options.health);
+  if (busy) {
+    // Prefect only logs the bind error and runs on without a health endpoint.
+    log.warn({ phase: "worker", ...options.health, error: busy }, `${options.health.host}:` +
+      `${options.health.port} is in use (${busy}): the worker will run without its health ` +
+      "endpoint and the image's HEALTHCHECK will fail; set WORKER_HEALTH_PORT to a free port");
+  }
 
   const exit = await runChild("prefect", args, {
     env: options.env,
@@ -59,4 +70,13 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     signal: exit.signal, durationMs: exit.durationMs, exitStatus: status },
   `the worker exited${exit.signal ? ` by ${exit.signal}` : ` with ${exit.exitCode}`}`);
   return status;
+}
+
+/** The error code when nothing else may listen on the address now, else undefined. */
+function addressInUse(address: { host: string; port: number }): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    probe.listen(address.port, address.host, () => probe.close(() => resolve(undefined)));
+  });
 }

@@ -3,6 +3,7 @@
  * server, checked through the Prefect API, the worker's health server and the log.
  */
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 
 import { describe, expect, it } from "vitest";
@@ -187,6 +188,27 @@ describe("a container start", () => {
       expect(await run.terminate()).toEqual({ code: 0, signal: null });
       expect(processesMarked(run.marker)).toEqual([]);
     });
+
+  it("warns that the health endpoint cannot start on a taken port, and serves anyway",
+    async () => {
+      const squatter = net.createServer();
+      await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+      const port = (squatter.address() as net.AddressInfo).port;
+      try {
+        const run = await start({ pool: "busy-health-pool", env: {
+          WORKER_HEALTH_HOST: "127.0.0.1", WORKER_HEALTH_PORT: String(port) } });
+        await waitForOnlineWorker(servers.prefect.apiUrl, "busy-health-pool", run.workerName);
+
+        const warning = run.logs.find((l) => l.phase === "worker" && l.level === "warn");
+        expect(warning?.msg).toBe(`127.0.0.1:${port} is in use (EADDRINUSE): the worker will ` +
+          "run without its health endpoint and the image's HEALTHCHECK will fail; set " +
+          "WORKER_HEALTH_PORT to a free port");
+        expect(await run.terminate()).toEqual({ code: 0, signal: null });
+      } finally {
+        squatter.close();
+      }
+    });
+
   it("registers from the last good checkout when the git server stops answering", async () => {
     await servers.git.createRepo("flaky", { fromDir: minimalWorkspace });
     await servers.git.commit("flaky",
