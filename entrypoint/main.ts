@@ -6,6 +6,7 @@
  *
  * While the worker serves, the workspace is synced again every SYNC_INTERVAL_SECONDS and a moved
  * branch is registered again (resync.ts), so a push needs no restart.
+ *
  * Each phase logs its start and its outcome with its duration. Without GITEA_REPO_URL the
  * credentials, workspace and registration phases are skipped and only the worker runs.
  * Exit statuses are listed in errors.ts.
