@@ -204,6 +204,9 @@ function resyncWhileServing(config: Config, repo: WorkspaceRepository | undefine
     sync: (signal, syncLog) => sync(config, repo, syncLog, signal),
     register: (synced, signal) =>
       registerWorkspace(config, repo, synced, pool, api, log, signal),
+    apiReady: async () => {
+      await api.request("GET", "/ready");
+    },
   }, stop.stopping);
 }
 

@@ -22,6 +22,8 @@ export interface ResyncOptions {
   /** One workspace sync, logging to `log` (quiet unless LOG_LEVEL is debug or lower). */
   sync(signal: AbortSignal, log: Logger): Promise<WorkspaceResult>;
   register(workspace: WorkspaceResult, signal: AbortSignal): Promise<DeploymentResult[]>;
+  /** Throws when the Prefect API is not ready, so that a registration is not even begun. */
+  apiReady(signal: AbortSignal): Promise<void>;
   log: Logger;
 }
 
@@ -102,6 +104,9 @@ async function resyncLoop(options: ResyncOptions, log: Logger, signal: AbortSign
         announced = commit;
       }
       try {
+        // Checked first: a registration that cannot reach the API would log its start and its
+        // failure on every sync of an outage.
+        await options.apiReady(signal);
         await options.register(workspace, signal);
         // A deployment that failed stays failed until someone pushes a fix: one try per commit.
         registered = commit;

@@ -23,6 +23,8 @@ export class StopSignals {
   /** Flow runs alive when the stop signal reached the worker, which ends them within moments. */
   flowRunsAtStop: string[] = [];
   private workerPid: number | undefined;
+  /** Set once the worker has exited: the entrypoint is only cleaning up after it. */
+  private windingDown = false;
   private log: Logger | undefined;
   private phase = "startup";
 
@@ -49,8 +51,18 @@ export class StopSignals {
   }
 
   /** From now on signals go to this process instead of aborting the startup. */
-  forwardTo(pid: number | undefined): void {
+  forwardTo(pid: number): void {
     this.workerPid = pid;
+  }
+
+  /**
+   * The worker has exited. What is left (stopping its flow runs, marking them as crashed) takes
+   * seconds at most, and a further signal (Docker and `timeout` may send two) must not cut it.
+   */
+  windDown(): void {
+    this.workerPid = undefined;
+    this.windingDown = true;
+    this.phase = "the clean-up after the worker";
   }
 
   throwIfStopped(): void {
@@ -58,6 +70,13 @@ export class StopSignals {
   }
 
   private receive(name: NodeJS.Signals): void {
+    if (this.windingDown) {
+      this.received ??= name;
+      this.anyStop.abort();
+      this.log?.warn({ phase: "worker", signal: name },
+        `received ${name} while cleaning up after the worker; finishing that first`);
+      return;
+    }
     if (this.workerPid !== undefined) {
       // `timeout` and Docker may deliver SIGTERM twice. Prefect's worker takes a second stop
       // signal as the order to SIGKILL itself, leaving its flow runs behind; Docker's own SIGKILL

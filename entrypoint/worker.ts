@@ -51,13 +51,13 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     // once (143).
     onStart: (pid) => stop.forwardTo(pid),
   });
-  stop.forwardTo(undefined);
+  const why = stop.received ? `the worker was stopped by ${stop.received}`
+    : `the worker exited${exit.signal ? ` by ${exit.signal}` : ` with ${exit.exitCode}`}`;
+  stop.windDown();
   // Flow runs live in sessions of their own, out of the group's reach; none may outlive it.
   const interrupted = [...new Set([...stop.flowRunsAtStop, ...runningFlowRunIds()])];
   await stopFlowRuns(log);
   if (interrupted.length > 0) {
-    const why = stop.received ? `the worker was stopped by ${stop.received}`
-      : `the worker exited${exit.signal ? ` by ${exit.signal}` : ` with ${exit.exitCode}`}`;
     await reportInterruptedFlowRuns(options.api, interrupted, why, log);
   }
 

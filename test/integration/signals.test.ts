@@ -26,12 +26,34 @@ def sleepy() -> None:
     time.sleep(300)
 `;
 
+/** A flow run whose helper process shrugs off SIGTERM, so the clean-up takes a few seconds. */
+const stubbornFlow = `"""A flow run that leaves a process behind which ignores SIGTERM."""
+import subprocess
+import time
+
+from prefect import flow
+
+IGNORE_TERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"
+
+
+@flow
+def stubborn() -> None:
+    """Starts the helper in a session of its own, then sleeps."""
+    subprocess.Popen(["python", "-c", IGNORE_TERM], start_new_session=True)
+    time.sleep(300)
+`;
+
 const servers = useTestServers(async (git) => {
   await git.createRepo("workspace", { fromDir: minimalWorkspace });
   await git.createRepo("slow-deploy", { fromDir: minimalWorkspace });
   await git.commit("slow-deploy", { files: {
     "flows/slow.py": "import time\n\ntime.sleep(300)\n",
     "prefect.yaml": manifestYaml([{ name: "slow-import", entrypoint: "flows/slow.py:hello" }]),
+  } });
+  await git.createRepo("stubborn-flow", { fromDir: minimalWorkspace });
+  await git.commit("stubborn-flow", { files: {
+    "flows/stubborn.py": stubbornFlow,
+    "prefect.yaml": manifestYaml([{ name: "stubborn", entrypoint: "flows/stubborn.py:stubborn" }]),
   } });
   await git.createRepo("slow-flow", { fromDir: minimalWorkspace });
   await git.commit("slow-flow", { files: {
@@ -147,6 +169,31 @@ describe("stop signals", () => {
     expect(ended.state_type).toBe("CRASHED");
     expect(ended.state.message).toMatch(/^the worker was stopped by SIGTERM; .* Run it again\.$/);
   });
+
+  it("a SIGTERM during the clean-up after the worker lets it finish and mark the run crashed",
+    async () => {
+      const run = await start("stubborn-flow", "stubborn-pool");
+      await waitForOnlineWorker(servers.prefect.apiUrl, "stubborn-pool", run.workerName);
+      const [deployment] = await deploymentsNamed(servers.prefect.apiUrl, "stubborn");
+      if (!deployment) throw new Error("the stubborn deployment was not registered");
+      const flowRun = await createFlowRun(servers.prefect.apiUrl, deployment.id);
+      await waitForChild(run, /signal\.SIG_IGN/);
+
+      run.kill("SIGTERM");
+      // The worker is gone, but the helper that ignores SIGTERM holds the clean-up for a while.
+      const deadline = Date.now() + 15_000;
+      while (processesMarked(run.marker).some((p) => p.command.includes("worker start"))) {
+        if (Date.now() > deadline) throw new Error("the worker did not exit after SIGTERM");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const stopped = await stopWith(run, "SIGTERM");
+
+      expect(stopped).toMatchObject({ code: 0, signal: null, left: [] });
+      expect(run.logs.map((l) => l.msg)).toContain(
+        "received SIGTERM while cleaning up after the worker; finishing that first");
+      expect(await readFlowRun(servers.prefect.apiUrl, flowRun.id)).toMatchObject({
+        state_type: "CRASHED" });
+    });
 
   it("flow runs left behind by a killed worker are stopped before the entrypoint exits",
     async () => {
