@@ -103,11 +103,17 @@ function withSelectors(deployments: ManifestDeployment[], shownPath: string):
   });
   const unique = (d: ManifestDeployment) =>
     selected.filter((other) => other.selector === d.selector).length === 1;
-  return selected.map((d) => unique(d) ? d : {
+  return selected.map((d) => {
+    // prefect deploy --name reads "/" as flow/deployment and "*" as a pattern, which could
+    // select other entries, even all of them.
+    const reserved = [...d.name].find((c) => c === "/" || c === "*");
+    return reserved ? { ...d, problem: `its name contains "${reserved}", which prefect deploy ` +
+      "--name reads as a flow/deployment pair or a pattern: rename the deployment" } : d;
+  }).map((d) => d.problem || unique(d) ? d : {
     ...d,
-    problem: `${named(d.name)} entries of ${shownPath} are named ` +
-      `${d.name}${d.entrypoint ? ` for the same flow (${d.entrypoint})` : ""}: give each ` +
-      "deployment of a flow its own name",
+    problem: `${named(d.name)} entries of ${shownPath} are named ${d.name}` +
+      `${d.entrypoint ? ` with a flow function called ${d.entrypoint.split(":").at(-1)}` : ""}` +
+      ", which prefect deploy --name cannot tell apart: give each its own name",
   });
 }
 

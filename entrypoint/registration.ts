@@ -47,7 +47,27 @@ export async function registerAll(options: RegistrationOptions): Promise<Deploym
     const manifest = await readManifest(options.checkoutDir, path);
     results.push(...await registerManifest(manifest, options));
   }
-  return results;
+  return withoutCollisions(results);
+}
+
+/**
+ * Prefect keys a deployment by its flow's name (`@flow(name=...)`, not the function's) and its
+ * own name. Two entries whose flows carry the same name land on one deployment, the second
+ * overwriting the first; both are reported, since neither is what its entry declares.
+ */
+function withoutCollisions(results: DeploymentResult[]): DeploymentResult[] {
+  const byId = new Map<string, DeploymentResult[]>();
+  for (const result of results) {
+    if (result.id) byId.set(result.id, [...byId.get(result.id) ?? [], result]);
+  }
+  return results.map((result) => {
+    const same = result.id ? byId.get(result.id) ?? [] : [];
+    if (same.length < 2) return result;
+    const labels = same.map((r) => r.deployment).join(" and ");
+    return { ...result, outcome: "failed", reason: `${labels} became one deployment (id ` +
+      `${result.id}): their flows carry the same name, so the last one registered replaced ` +
+      "the others; give the deployments different names" };
+  });
 }
 
 async function registerManifest(manifest: Manifest, options: RegistrationOptions):
@@ -95,7 +115,8 @@ async function registerOne(manifest: string, deployment: ManifestDeployment,
   // Non-interactive prefect deploy fails a deployment without a work pool; it goes to ours.
   const pool = deployment.workPool ? [] : ["--pool", options.workPool];
   const exit = await runChild("prefect", ["--no-prompt", "deploy", "--prefect-file", manifest,
-    "--name", deployment.selector, ...pool], {
+    // --name=value: a name that starts with "--" must not be read as an option.
+    `--name=${deployment.selector}`, ...pool], {
     cwd: options.checkoutDir, env: options.env, timeoutMs: options.timeoutMs,
     signal: options.signal,
     onLine: (line) => {

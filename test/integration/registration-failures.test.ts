@@ -88,7 +88,8 @@ describe("registration with broken deployments", () => {
           { PATH: path, REGISTRATION_STRICT: strict });
         const exit = await run.exit;
         expect(exit, run.stdout()).toEqual({ code: 69, signal: null });
-        expect(run.logs.at(-1)?.msg).toMatch(/prefect could not be started .*installed and on PATH/);
+        expect(run.logs.at(-1)?.msg)
+          .toMatch(/prefect could not be started .*installed and on PATH/);
         expect(run.logs.some((l) => l.phase === "worker")).toBe(false);
       }
     });
@@ -115,14 +116,19 @@ describe("registration with broken deployments", () => {
         reason: "gone/prefect.yaml does not exist in the checkout (PREFECT_MANIFESTS)" });
     });
 
-  it("registers entries that share a name for different flows, each into the worker's pool",
+  it("registers entries that share a name for different flows; reports those Prefect merges",
     async () => {
       await servers.git.createRepo("shared-names", { fromDir: minimalWorkspace });
       await servers.git.commit("shared-names", { files: {
         "flows/bye.py": "from prefect import flow\n\n\n@flow\ndef bye() -> None:\n    pass\n",
+        // A second function whose flow carries the first one's name: one deployment in Prefect.
+        "flows/again.py": "from prefect import flow\n\n\n@flow(name=\"hello\")\n" +
+          "def hello_again() -> None:\n    pass\n",
         "prefect.yaml": manifestYaml([{ name: "nightly" },
           { name: "nightly", entrypoint: "flows/bye.py:bye" },
-          { name: "twice" }, { name: "twice" }]),
+          { name: "twice" }, { name: "twice" }, { name: '"--all"' },
+          { name: "same-flow-name" },
+          { name: "same-flow-name", entrypoint: "flows/again.py:hello_again" }]),
       } });
       const run = await start("shared-names", "shared-names-pool");
       await run.waitForLog(isServing);
@@ -131,8 +137,14 @@ describe("registration with broken deployments", () => {
       expect(results["hello/nightly"]?.outcome).toBe("registered");
       expect(results["bye/nightly"]?.outcome).toBe("registered");
       expect(results["hello/twice"]).toEqual({ outcome: "failed", reason: "2 entries of " +
-        "prefect.yaml are named twice for the same flow (flows/hello.py:hello): give each " +
-        "deployment of a flow its own name" });
+        "prefect.yaml are named twice with a flow function called hello, which prefect deploy " +
+        "--name cannot tell apart: give each its own name" });
+      expect(results["--all"]?.outcome).toBe("registered");
+      expect(results["same-flow-name"]).toBeUndefined();
+      for (const label of ["hello/same-flow-name", "hello_again/same-flow-name"]) {
+        expect(results[label]).toEqual({ outcome: "failed", reason: expect.stringMatching(
+          /^hello\/same-flow-name and hello_again\/same-flow-name became one deployment \(id /) });
+      }
       const stored = await deploymentsNamed(servers.prefect.apiUrl, "nightly");
       expect(stored.map((d) => d.work_pool_name)).toEqual(["shared-names-pool",
         "shared-names-pool"]);

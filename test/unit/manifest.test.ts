@@ -51,13 +51,21 @@ deployments:
   it("reports entries that even their flow function cannot tell apart", () => {
     const manifest = parseManifest("deployments:\n  - name: a\n    entrypoint: f.py:x\n" +
       "  - name: a\n    entrypoint: g.py:x\n  - name: b\n  - name: b\n");
+    const twice = (name: string, flowFunction: string) => `2 entries of prefect.yaml are named ` +
+      `${name}${flowFunction}, which prefect deploy --name cannot tell apart: give each its ` +
+      "own name";
     expect(manifest.deployments.map((d) => d.problem)).toEqual([
-      "2 entries of prefect.yaml are named a for the same flow (f.py:x): give each deployment " +
-        "of a flow its own name",
-      "2 entries of prefect.yaml are named a for the same flow (g.py:x): give each deployment " +
-        "of a flow its own name",
-      "2 entries of prefect.yaml are named b: give each deployment of a flow its own name",
-      "2 entries of prefect.yaml are named b: give each deployment of a flow its own name",
+      twice("a", " with a flow function called x"), twice("a", " with a flow function called x"),
+      twice("b", ""), twice("b", "")]);
+  });
+
+  it("reports names that prefect deploy --name would read as a pair or a pattern", () => {
+    const manifest = parseManifest("deployments:\n  - name: team/etl\n  - name: \"*\"\n" +
+      "  - name: --all\n");
+    expect(manifest.deployments.map((d) => d.problem)).toEqual([
+      expect.stringMatching(/^its name contains "\/", which prefect deploy --name reads as a /),
+      expect.stringMatching(/^its name contains "\*"/),
+      undefined,
     ]);
   });
 
