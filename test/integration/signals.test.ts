@@ -87,6 +87,18 @@ async function waitForChild(run: EntrypointRun, command: RegExp): Promise<void> 
   }
 }
 
+/** A serving worker with one run of `deployment` under way, its process matching `running`. */
+async function startWithFlowRun(repo: string, pool: string, deployment: string,
+  running: RegExp): Promise<{ run: EntrypointRun; flowRun: { id: string } }> {
+  const run = await start(repo, pool);
+  await waitForOnlineWorker(servers.prefect.apiUrl, pool, run.workerName);
+  const [stored] = await deploymentsNamed(servers.prefect.apiUrl, deployment);
+  if (!stored) throw new Error(`the ${deployment} deployment was not registered`);
+  const flowRun = await createFlowRun(servers.prefect.apiUrl, stored.id);
+  await waitForChild(run, running);
+  return { run, flowRun };
+}
+
 /** Sends `signal` and measures how long the entrypoint takes to exit. */
 async function stopWith(run: EntrypointRun, signal: NodeJS.Signals) {
   const sent = run.kill(signal);
@@ -148,12 +160,8 @@ describe("stop signals", () => {
     });
 
   it("a second SIGTERM is not passed on, and no flow run outlives the entrypoint", async () => {
-    const run = await start("slow-flow", "flow-run-pool");
-    await waitForOnlineWorker(servers.prefect.apiUrl, "flow-run-pool", run.workerName);
-    const [deployment] = await deploymentsNamed(servers.prefect.apiUrl, "sleepy");
-    if (!deployment) throw new Error("the sleepy deployment was not registered");
-    const flowRun = await createFlowRun(servers.prefect.apiUrl, deployment.id);
-    await waitForChild(run, /prefect\.engine/);
+    const { run, flowRun } = await startWithFlowRun("slow-flow", "flow-run-pool", "sleepy",
+      /prefect\.engine/);
 
     // A moment apart: the kernel merges a signal into one of the same kind still pending.
     run.kill("SIGTERM");
@@ -172,12 +180,8 @@ describe("stop signals", () => {
 
   it("a SIGTERM during the clean-up after the worker lets it finish and mark the run crashed",
     async () => {
-      const run = await start("stubborn-flow", "stubborn-pool");
-      await waitForOnlineWorker(servers.prefect.apiUrl, "stubborn-pool", run.workerName);
-      const [deployment] = await deploymentsNamed(servers.prefect.apiUrl, "stubborn");
-      if (!deployment) throw new Error("the stubborn deployment was not registered");
-      const flowRun = await createFlowRun(servers.prefect.apiUrl, deployment.id);
-      await waitForChild(run, /signal\.SIG_IGN/);
+      const { run, flowRun } = await startWithFlowRun("stubborn-flow", "stubborn-pool", "stubborn",
+        /signal\.SIG_IGN/);
 
       run.kill("SIGTERM");
       // The worker is gone, but the helper that ignores SIGTERM holds the clean-up for a while.
@@ -197,12 +201,8 @@ describe("stop signals", () => {
 
   it("flow runs left behind by a killed worker are stopped before the entrypoint exits",
     async () => {
-      const run = await start("slow-flow", "killed-worker-pool");
-      await waitForOnlineWorker(servers.prefect.apiUrl, "killed-worker-pool", run.workerName);
-      const [deployment] = await deploymentsNamed(servers.prefect.apiUrl, "sleepy");
-      if (!deployment) throw new Error("the sleepy deployment was not registered");
-      const flowRun = await createFlowRun(servers.prefect.apiUrl, deployment.id);
-      await waitForChild(run, /prefect\.engine/);
+      const { run, flowRun } = await startWithFlowRun("slow-flow", "killed-worker-pool", "sleepy",
+        /prefect\.engine/);
 
       // What Prefect's worker does to itself on a second stop signal.
       const worker = processesMarked(run.marker).find((p) => p.command.includes("worker start"));
