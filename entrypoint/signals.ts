@@ -62,7 +62,6 @@ export class StopSignals {
   windDown(): void {
     this.workerPid = undefined;
     this.windingDown = true;
-    this.phase = "the clean-up after the worker";
   }
 
   throwIfStopped(): void {

@@ -51,8 +51,8 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     // once (143).
     onStart: (pid) => stop.forwardTo(pid),
   });
-  const why = stop.received ? `the worker was stopped by ${stop.received}`
-    : `the worker exited${exit.signal ? ` by ${exit.signal}` : ` with ${exit.exitCode}`}`;
+  const exited = `the worker exited ${exit.signal ? `by ${exit.signal}` : `with ${exit.exitCode}`}`;
+  const why = stop.received ? `the worker was stopped by ${stop.received}` : exited;
   stop.windDown();
   // Flow runs live in sessions of their own, out of the group's reach; none may outlive it.
   const interrupted = [...new Set([...stop.flowRunsAtStop, ...runningFlowRunIds()])];
@@ -67,8 +67,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   }
   const status = exit.signal ? signalExitStatus(exit.signal) : exit.exitCode ?? ExitStatus.software;
   log[status === 0 ? "info" : "warn"]({ phase: "worker", outcome: "exited", exitCode: exit.exitCode,
-    signal: exit.signal, durationMs: exit.durationMs, exitStatus: status },
-  `the worker exited${exit.signal ? ` by ${exit.signal}` : ` with ${exit.exitCode}`}`);
+    signal: exit.signal, durationMs: exit.durationMs, exitStatus: status }, exited);
   return status;
 }
 
