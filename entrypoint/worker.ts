@@ -56,6 +56,10 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   stop.windDown();
   // Flow runs live in sessions of their own, out of the group's reach; none may outlive it.
   const interrupted = [...new Set([...stop.flowRunsAtStop, ...runningFlowRunIds()])];
+  if (interrupted.length > 0) {
+    log.info({ phase: "worker", step: "clean-up", flowRuns: interrupted }, `${exited}; cleaning ` +
+      `up after the ${interrupted.length} flow run(s) it was running`);
+  }
   await stopFlowRuns(log);
   if (interrupted.length > 0) {
     await reportInterruptedFlowRuns(options.api, interrupted, why, log);

@@ -185,11 +185,7 @@ describe("stop signals", () => {
 
       run.kill("SIGTERM");
       // The worker is gone, but the helper that ignores SIGTERM holds the clean-up for a while.
-      const deadline = Date.now() + 15_000;
-      while (processesMarked(run.marker).some((p) => p.command.includes("worker start"))) {
-        if (Date.now() > deadline) throw new Error("the worker did not exit after SIGTERM");
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await run.waitForLog((l) => l.phase === "worker" && l.step === "clean-up", 15_000);
       const stopped = await stopWith(run, "SIGTERM");
 
       expect(stopped).toMatchObject({ code: 0, signal: null, left: [] });
